@@ -1,0 +1,50 @@
+# Everything a fresh Debian machine (as root) needs, idempotent: re-running a target on a ready
+# machine takes seconds. The two commands a user needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+MONGO_VENV := .venv-mongo
+BIN := $(VENV)/bin
+APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz
+CHROMIUM := /usr/lib/chromium/chromium-headless-shell
+
+.PHONY: setup system-deps venv mongo-env demo test lint format clean
+
+setup: system-deps venv mongo-env
+
+# Debian packages: the browser for scrapy-playwright (never `playwright install`: it downloads)
+# and graphviz for `tlcrawl graph`.
+system-deps: $(CHROMIUM) /usr/bin/dot
+$(CHROMIUM) /usr/bin/dot:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+mongo-env: $(MONGO_VENV)/.installed
+$(MONGO_VENV)/.installed: requirements-mongo.txt
+	test -x $(MONGO_VENV)/bin/python || $(PYTHON) -m venv $(MONGO_VENV)
+	$(MONGO_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-mongo.txt
+	touch $@
+
+demo: setup
+	$(BIN)/python -m tests.demo
+
+test: setup lint
+	$(BIN)/pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) $(MONGO_VENV) data .pytest_cache .ruff_cache build dist *.egg-info

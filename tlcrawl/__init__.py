@@ -1,0 +1,1 @@
+"""tlcrawl: archive and query the Team Liquid forums."""

@@ -1,0 +1,47 @@
+"""Scrapy settings for tlcrawl.
+
+Every value that differs from Scrapy's default says why. Endpoints and secrets come from the
+environment (see README "Configuration"); `-s NAME=VALUE` overrides any of them for one run.
+"""
+
+import os
+
+BOT_NAME = "tlcrawl"
+SPIDER_MODULES = ["tlcrawl.spiders"]
+NEWSPIDER_MODULE = "tlcrawl.spiders"
+
+# Where to crawl. The real site by default; tests and the demo point it at the local replica.
+TLCRAWL_BASE_URL = os.environ.get("TLCRAWL_BASE_URL", "https://tl.net")
+
+# --- Politeness for the real site -------------------------------------------------------------
+# An identifying User-Agent (default: "Scrapy/x.y (+https://scrapy.org)").
+USER_AGENT = os.environ.get(
+    "TLCRAWL_USER_AGENT", "tlcrawl/0.1 (forum archiver; +https://github.com/tlcrawl/tlcrawl)"
+)
+ROBOTSTXT_OBEY = True  # default False in Scrapy's settings module template: obey the site's wishes
+CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8: one forum server, keep the load low
+DOWNLOAD_DELAY = 0.25  # default 0: a small gap between requests to the same site
+AUTOTHROTTLE_ENABLED = True  # default False: back off when the site slows down
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1.0: the site serves small pages quickly
+# Retry server errors and rate limiting a few more times than the default 2, with 429 included.
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
+HTTPCACHE_ENABLED = False
+
+# --- Output -----------------------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"  # default None (ASCII-escaped JSON): keep Korean text readable
+ITEM_PIPELINES = {
+    "tlcrawl.pipelines.clean_posts.CleanPostsPipeline": 100,
+    "tlcrawl.pipelines.quote_parents.QuoteParentsPipeline": 200,
+    "tlcrawl.pipelines.mongo_writer.MongoWriterPipeline": 900,
+}
+
+# MongoDB: an empty MONGODB_URI switches the writer off (feeds alone still work).
+MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
+MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
+
+# --- Engine -----------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+LOG_LEVEL = os.environ.get("TLCRAWL_LOG_LEVEL", "INFO")  # default DEBUG: one line per request is noise
