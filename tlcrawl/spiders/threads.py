@@ -1,0 +1,331 @@
+"""`scrapy crawl threads`: forum list → subforum indexes → every page of every thread.
+
+Crawling only: which page to request next and with which arguments. Parsing lives in
+`tlcrawl.parsing` (pure functions); cleaning, quote resolution and storage are item pipelines.
+
+Arguments (`-a name=value`): base_url, forums (comma-separated slugs), thread_url, max_threads,
+max_index_pages, render (auto|always|never). See the README for details.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import astuple, dataclass, field, replace
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from tlcrawl.items import ForumItem, PostItem, ThreadItem, UserItem
+from tlcrawl.parsing import urls
+from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
+from tlcrawl.parsing.forum_list import parse_forum_list
+from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
+from tlcrawl.spiders.assembler import ThreadAssembler
+
+POSTS_PER_PAGE = 20
+# Thread pages outrank index pages so that started threads finish (and free their memory) before
+# new ones start.
+THREAD_PAGE_PRIORITY = 10
+# How often a page that came back cut short (fewer posts than the thread must have there) is
+# fetched again before its posts are taken as they are.
+INCOMPLETE_PAGE_RETRIES = 2
+
+
+@dataclass
+class ThreadState:
+    """What the spider knows about one thread while its pages are in flight."""
+
+    thread_id: int
+    forum: str
+    url: str
+    index_row: IndexRow | None = None
+    assembler: ThreadAssembler | None = None
+    first_page: ThreadPage | None = None
+    last_post: PostItem | None = None
+    first_post: PostItem | None = None
+    refetches: dict[int, int] = field(default_factory=dict)
+    authors: set[str] = field(default_factory=set)
+
+
+def _int_arg(value: str | int | None, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"-a {name}= takes a whole number, got {value!r}") from None
+    if number < 1:
+        raise ValueError(f"-a {name}= must be at least 1, got {number}")
+    return number
+
+
+class ThreadsSpider(scrapy.Spider):
+    name = "threads"
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        forums: str | None = None,
+        thread_url: str | None = None,
+        max_threads: str | None = None,
+        max_index_pages: str | None = None,
+        render: str = "auto",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.base_url_arg = base_url
+        self.forum_filter = {slug.strip() for slug in (forums or "").split(",") if slug.strip()}
+        self.thread_url = thread_url
+        self.max_threads = _int_arg(max_threads, "max_threads")
+        self.max_index_pages = _int_arg(max_index_pages, "max_index_pages")
+        if render not in ("auto", "always", "never"):
+            raise ValueError(f"-a render= takes auto, always or never, got {render!r}")
+        self.render = render
+        self.threads: dict[int, ThreadState] = {}
+        self.users: dict[str, UserItem] = {}
+        self.users_sent: dict[str, tuple] = {}  # what was last yielded per user, to skip repeats
+        self.forums_sent: set[str] = set()
+        self.threads_scheduled = 0
+
+    # --- start -------------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self.base_url_arg:
+            return self.base_url_arg.rstrip("/")
+        if self.thread_url:
+            parts = urlsplit(self.thread_url)
+            return f"{parts.scheme}://{parts.netloc}"
+        return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
+
+    async def start(self):
+        if self.thread_url:
+            yield scrapy.Request(self.thread_url, callback=self.parse_thread_page)
+        else:
+            yield scrapy.Request(f"{self.base_url}/forum/", callback=self.parse_forum_list)
+
+    # --- forum list and subforum indexes -----------------------------------------------------
+
+    def parse_forum_list(self, response: Response):
+        forums = parse_forum_list(response.text, response.url)
+        if not forums:
+            self._problem("forum_list/empty", response.url, "no subforum links on the forum list")
+        wanted = [
+            forum for forum in forums if not self.forum_filter or forum.slug in self.forum_filter
+        ]
+        for missing in self.forum_filter - {forum.slug for forum in forums}:
+            self._problem("forum_list/unknown_slug", response.url, f"no subforum {missing!r}")
+        for forum in wanted:
+            self.forums_sent.add(forum.slug)
+            yield ForumItem(_id=forum.slug, name=forum.name, url=forum.url, forum_id=forum.forum_id)
+            yield scrapy.Request(
+                urls.forum_index_page_url(self.base_url, forum.slug, 1),
+                callback=self.parse_forum_index,
+            )
+
+    def parse_forum_index(self, response: Response):
+        index = parse_forum_index(response.text, response.url)
+        for problem in index.problems:
+            self._problem("index/problems", response.url, problem)
+        if not index.rows:
+            self._problem("index/no_rows", response.url, "subforum index page lists no threads")
+        for row in index.rows:
+            yield from self._schedule_thread(row)
+        if index.page == 1:
+            last = (
+                index.pages
+                if self.max_index_pages is None
+                else min(index.pages, self.max_index_pages)
+            )
+            for page in range(2, last + 1):
+                yield scrapy.Request(
+                    urls.forum_index_page_url(self.base_url, index.forum, page),
+                    callback=self.parse_forum_index,
+                )
+
+    def _schedule_thread(self, row: IndexRow) -> Iterator[scrapy.Request]:
+        if row.thread_id in self.threads:
+            return  # a thread listed twice (a sticky, or one that moved up between index pages)
+        if self.max_threads is not None and self.threads_scheduled >= self.max_threads:
+            return
+        self.threads_scheduled += 1
+        ref = urls.parse_thread_url(row.url)
+        forum = ref.forum if ref and ref.forum else ""
+        self.threads[row.thread_id] = ThreadState(row.thread_id, forum, row.url, index_row=row)
+        yield self._thread_page_request(row.url, 1)
+
+    # --- thread pages ------------------------------------------------------------------------
+
+    def _thread_page_request(self, canonical_url: str, page: int, refetch: bool = False):
+        return scrapy.Request(
+            urls.thread_page_url(canonical_url, page),
+            callback=self.parse_thread_page,
+            errback=self.on_thread_page_error,
+            priority=THREAD_PAGE_PRIORITY,
+            dont_filter=refetch,
+            meta={"thread_page": page, "thread_url": canonical_url},
+        )
+
+    def parse_thread_page(self, response: Response):
+        parsed = parse_thread_page(response.text, response.url)
+        for problem in parsed.problems:
+            self._problem("thread_page/problems", response.url, problem)
+        state = self._thread_state(parsed)
+        if state.assembler is None:
+            yield from self._start_thread(state, parsed)
+        if not parsed.posts:
+            self._problem("thread_page/no_posts", response.url, "thread page without posts")
+        if self._looks_cut_short(state, parsed):
+            retry = self._refetch(state, parsed, response.url)
+            if retry is not None:
+                yield retry
+                return
+        posts = [self._post_item(parsed, post) for post in parsed.posts]
+        yield from self._release(state, state.assembler.add_page(parsed.page, posts))
+
+    def on_thread_page_error(self, failure: Failure):
+        request = failure.request
+        page, canonical = request.meta["thread_page"], request.meta["thread_url"]
+        self._problem("thread_page/failed", request.url, f"gave up: {failure.getErrorMessage()}")
+        ref = urls.parse_thread_url(canonical)
+        state = self.threads.get(ref.thread_id) if ref else None
+        if state is None or state.assembler is None:
+            return  # page 1 never came: nothing of this thread is known beyond its index row
+        yield from self._release(state, state.assembler.fail_page(page))
+
+    def _thread_state(self, parsed: ThreadPage) -> ThreadState:
+        state = self.threads.get(parsed.thread_id)
+        if state is None:  # reached without an index row (thread_url, or a redirect)
+            state = ThreadState(parsed.thread_id, parsed.forum, parsed.url)
+            self.threads[parsed.thread_id] = state
+        return state
+
+    def _start_thread(self, state: ThreadState, parsed: ThreadPage) -> Iterator[scrapy.Request]:
+        """The first page of a thread to arrive tells how many pages it has: request the rest."""
+        state.url = parsed.url
+        state.first_page = parsed
+        state.assembler = ThreadAssembler(parsed.thread_id, parsed.pages)
+        if parsed.forum not in self.forums_sent:  # thread_url crawls have no forum list
+            self.forums_sent.add(parsed.forum)
+            yield ForumItem(
+                _id=parsed.forum,
+                name=parsed.forum_name or parsed.forum,
+                url=urls.forum_url(self.base_url, parsed.forum),
+            )
+        for page in range(1, parsed.pages + 1):
+            if page != parsed.page:
+                yield self._thread_page_request(parsed.url, page)
+
+    def _expected_posts(self, state: ThreadState, page: int) -> int | None:
+        first = state.first_page
+        if first is None or first.replies is None:
+            return POSTS_PER_PAGE if page < (first.pages if first else 1) else None
+        if page < first.pages:
+            return POSTS_PER_PAGE
+        return first.replies + 1 - POSTS_PER_PAGE * (first.pages - 1)
+
+    def _looks_cut_short(self, state: ThreadState, parsed: ThreadPage) -> bool:
+        expected = self._expected_posts(state, parsed.page)
+        return expected is not None and len(parsed.posts) < expected
+
+    def _refetch(self, state: ThreadState, parsed: ThreadPage, url: str):
+        tries = state.refetches.get(parsed.page, 0)
+        if tries >= INCOMPLETE_PAGE_RETRIES:
+            self._problem(
+                "thread_page/incomplete",
+                url,
+                f"kept {len(parsed.posts)} posts after {tries} refetches",
+            )
+            return None
+        state.refetches[parsed.page] = tries + 1
+        self.crawler.stats.inc_value("thread_page/refetched")
+        self.logger.warning("Page cut short (%d posts), fetching again: %s", len(parsed.posts), url)
+        return self._thread_page_request(state.url, parsed.page, refetch=True)
+
+    # --- items -------------------------------------------------------------------------------
+
+    def _post_item(self, page: ThreadPage, post: ParsedPost) -> PostItem:
+        self._note_user(post)
+        return PostItem(
+            _id=post.post_id,
+            thread_id=page.thread_id,
+            forum=page.forum,
+            page=page.page,
+            number=post.number,
+            url=urls.post_url(self.base_url, post.post_id),
+            author=post.author,
+            posted_at=post.posted_at,
+            edited_at=post.edited_at,
+            html=post.html,
+            signature=post.signature_html,  # turned into text by CleanPostsPipeline
+            tl_plus=post.tl_plus,
+        )
+
+    def _note_user(self, post: ParsedPost) -> None:
+        user = self.users.get(post.author)
+        if user is None:
+            user = UserItem(
+                _id=post.author,
+                profile_url=post.profile_url or urls.profile_url(self.base_url, post.author),
+            )
+            user.first_post_at = user.last_post_at = post.posted_at
+            self.users[post.author] = user
+        user.country = post.country
+        user.post_count = post.post_count
+        user.joined = post.joined
+        user.first_post_at = min(user.first_post_at, post.posted_at)
+        user.last_post_at = max(user.last_post_at, post.posted_at)
+
+    def _release(self, state: ThreadState, posts: Iterator[PostItem]):
+        """Pass on posts in page order; when the thread is complete, its thread and user items."""
+        for post in posts:
+            state.first_post = state.first_post or post
+            state.last_post = post
+            state.authors.add(post.author)
+            yield post
+        if state.assembler.complete:
+            yield from self._finish_thread(state)
+            yield from self._changed_users(state.authors)
+
+    def _changed_users(self, names: set[str]) -> Iterator[UserItem]:
+        """User items whose data changed since last yielded (the writer merges with $min/$max)."""
+        for name in sorted(names):
+            user = self.users[name]
+            snapshot = astuple(user)
+            if self.users_sent.get(name) != snapshot:
+                self.users_sent[name] = snapshot
+                yield replace(user)
+
+    def _finish_thread(self, state: ThreadState) -> Iterator[ThreadItem]:
+        del self.threads[state.thread_id]
+        self.crawler.stats.inc_value("threads/completed")
+        if state.assembler.failed_pages:
+            self.crawler.stats.inc_value("threads/with_failed_pages")
+        first, row = state.first_page, state.index_row
+        first_post = state.first_post
+        yield ThreadItem(
+            _id=state.thread_id,
+            forum=first.forum,
+            title=first.title,
+            url=first.url,
+            author=first_post.author
+            if first_post and first_post.number == 1
+            else (row.author if row else None),
+            replies=first.replies,
+            views=row.views if row else None,
+            pages=first.pages,
+            locked=first.locked or bool(row and row.locked),
+            sticky=bool(row and row.sticky),
+            first_post_at=first_post.posted_at if first_post and first_post.number == 1 else None,
+            last_post_at=state.last_post.posted_at if state.last_post else None,
+        )
+
+    def _problem(self, stat: str, url: str, message: str) -> None:
+        self.crawler.stats.inc_value(stat)
+        self.logger.warning("%s: %s (%s)", stat, message, url)
+
+    def closed(self, reason: str) -> None:
+        for state in self.threads.values():
+            self._problem("threads/incomplete", state.url, "crawl ended before all pages were in")
