@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 
-.PHONY: setup system-deps venv mongo-env demo test lint format clean
+.PHONY: setup system-deps venv mongo-env demo db test lint format clean
 
 setup: system-deps venv mongo-env
 
@@ -48,3 +48,7 @@ format: venv
 
 clean:
 	rm -rf $(VENV) $(MONGO_VENV) data .pytest_cache .ruff_cache build dist *.egg-info
+
+# Serve the demo's MongoDB data (data/mongo) on 127.0.0.1:27017 for `tlcrawl` queries (Ctrl-C stops).
+db: mongo-env
+	$(MONGO_VENV)/bin/secantusd-py --host 127.0.0.1 --port 27017 --storage-path data/mongo

@@ -1,0 +1,68 @@
+"""Run the real `threads` spider in-process (pytest-twisted's reactor) and collect what it yields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy import signals
+from scrapy.crawler import CrawlerRunner
+from scrapy.utils.project import get_project_settings
+
+from tlcrawl.items import ForumItem, PostItem, ThreadItem, UserItem
+from tlcrawl.spiders.threads import ThreadsSpider
+
+KINDS = {ForumItem: "forum", ThreadItem: "thread", PostItem: "post", UserItem: "user"}
+
+
+@dataclass
+class CrawlResult:
+    items: list[Any] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def of(self, kind: str) -> dict[Any, dict]:
+        """The items of one kind as dicts keyed by `_id` (users: the last, most complete record)."""
+        return {
+            item._id: ItemAdapter(item).asdict() for item in self.items if KINDS[type(item)] == kind
+        }
+
+    def count(self, kind: str) -> int:
+        return sum(1 for item in self.items if KINDS[type(item)] == kind)
+
+
+def crawl_settings(**overrides: Any) -> dict[str, Any]:
+    settings = get_project_settings()
+    # Local replica: no politeness delays, nothing to throttle.
+    settings.setdict(
+        {
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+            "LOG_LEVEL": "INFO",
+            "MONGODB_URI": "",
+        },
+        priority="cmdline",
+    )
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+class _Collector:
+    # Scrapy keeps signal receivers as weak references: hold the bound method on an object we keep.
+    def __init__(self, result: CrawlResult):
+        self.result = result
+
+    def item_scraped(self, item, response, spider):
+        self.result.items.append(item)
+
+
+async def run_crawl(settings_overrides: dict[str, Any] | None = None, **spider_args) -> CrawlResult:
+    result = CrawlResult()
+    runner = CrawlerRunner(crawl_settings(**(settings_overrides or {})))
+    crawler = runner.create_crawler(ThreadsSpider)
+    collector = _Collector(result)
+    crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+    await runner.crawl(crawler, **spider_args)
+    result.stats = crawler.stats.get_stats()
+    return result

@@ -1,0 +1,92 @@
+"""`make demo`: crawl the local replica forum into the local MongoDB server and print a summary.
+
+Starts the replica and the MongoDB wire-protocol server (data kept in ./data/mongo, so a second run
+reuses it idempotently and `tlcrawl` can query it later), runs `scrapy crawl threads` exactly as a
+user would, reads a summary back from MongoDB, then stops what it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import pymongo
+
+from tests.servers import ROOT, running, start_mongo, start_replica
+
+DATA = ROOT / "data"
+DATABASE = "tlcrawl"
+
+
+def walk_quotes(quotes: Iterable[dict]) -> Iterable[dict]:
+    for quote in quotes:
+        yield quote
+        yield from walk_quotes(quote.get("quotes") or [])
+
+
+def summary(db) -> list[str]:
+    seen = resolved = 0
+    for post in db.posts.find({}, {"quotes": 1}):
+        for quote in walk_quotes(post.get("quotes") or []):
+            seen += 1
+            resolved += quote.get("parent_id") is not None
+    lines = [
+        f"{name:>8}: {db[name].count_documents({}):,}"
+        for name in ("forums", "threads", "posts", "users")
+    ]
+    lines.append(f"  quotes: {seen:,} seen, {resolved:,} resolved to the post they quote")
+    top = db.posts.aggregate(
+        [
+            {"$unwind": "$reply_to"},
+            {"$group": {"_id": "$reply_to", "quoted": {"$sum": 1}}},
+            {"$sort": {"quoted": -1, "_id": 1}},
+            {"$limit": 1},
+        ]
+    )
+    for row in top:
+        post = db.posts.find_one({"_id": row["_id"]}, {"author": 1, "number": 1, "thread_id": 1})
+        lines.append(
+            f"  most quoted: post {row['_id']} (#{post['number']} by {post['author']} in thread "
+            f"{post['thread_id']}), quoted {row['quoted']} times"
+        )
+    return lines
+
+
+def crawl(base_url: str, mongo_url: str, log_path: Path) -> None:
+    env = dict(os.environ, MONGODB_URI=mongo_url, MONGODB_DATABASE=DATABASE)
+    args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={base_url}"]
+    args += ["-s", f"LOG_FILE={log_path}", "-s", "LOG_LEVEL=INFO"]
+    subprocess.run(args, cwd=ROOT, env=env, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--forums", default="2")
+    parser.add_argument("--threads-per-forum", default="25")
+    options = parser.parse_args()
+    replica_options = ["--forums", options.forums, "--threads-per-forum", options.threads_per_forum]
+    logs = DATA / "logs"
+    started = time.monotonic()
+    with (
+        running(start_replica(logs / "replica.log", *replica_options)) as replica,
+        running(start_mongo(DATA / "mongo", logs / "mongo.log")) as mongo,
+    ):
+        print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {DATA / 'mongo'})")
+        print("crawling: scrapy crawl threads ... (log in data/logs/crawl.log)")
+        crawl(replica.url, mongo.url, logs / "crawl.log")
+        client = pymongo.MongoClient(mongo.url, tz_aware=True)
+        print(
+            f"done in {time.monotonic() - started:.1f} s; MongoDB database {DATABASE!r} now holds:"
+        )
+        print("\n".join(summary(client[DATABASE])))
+        client.close()
+    print("to query it: make db  (serves data/mongo on 127.0.0.1:27017), then e.g. tlcrawl stats")
+
+
+if __name__ == "__main__":
+    main()

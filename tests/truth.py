@@ -1,0 +1,59 @@
+"""Compare what the crawler stored or yielded with the replica's ground truth, field by field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import lxml.html
+
+# Set by the crawler or the writer, unknown to the replica.
+NOT_IN_TRUTH = {"crawled_at", "history", "confidence", "type"}
+TIME_FIELDS = {"posted_at", "edited_at", "first_post_at", "last_post_at", "quoted_at"}
+
+
+def canonical_html(fragment: str) -> str:
+    """Serialise an HTML fragment through lxml so equal markup compares equal as text."""
+    if not fragment.strip():
+        return ""
+    parts = lxml.html.fragments_fromstring(fragment)
+    return "".join(
+        part if isinstance(part, str) else lxml.html.tostring(part, encoding="unicode")
+        for part in parts
+    )
+
+
+def normalise(value: Any, key: str = "") -> Any:
+    """Truth values (ISO strings) and stored values (datetimes) in one comparable form."""
+    if isinstance(value, dict):
+        return {k: normalise(v, k) for k, v in value.items() if k not in NOT_IN_TRUTH}
+    if isinstance(value, list):
+        return [normalise(v, key) for v in value]
+    if key in TIME_FIELDS and isinstance(value, str):
+        return datetime.fromisoformat(value)
+    if key == "html" and isinstance(value, str):
+        return canonical_html(value)
+    return value
+
+
+def by_type(truth: list[dict], kind: str) -> dict[Any, dict]:
+    return {doc["_id"]: doc for doc in truth if doc["type"] == kind}
+
+
+def differences(expected: dict[Any, dict], got: dict[Any, dict], limit: int = 20) -> list[str]:
+    """Human-readable differences between two collections of documents keyed by `_id`."""
+    problems = []
+    for missing in sorted(set(expected) - set(got), key=str)[:limit]:
+        problems.append(f"missing {missing!r}")
+    for extra in sorted(set(got) - set(expected), key=str)[:limit]:
+        problems.append(f"unexpected {extra!r}")
+    for key in sorted(set(expected) & set(got), key=str):
+        want, have = normalise(expected[key]), normalise(got[key])
+        for field in sorted(set(want) | set(have)):
+            if want.get(field) != have.get(field):
+                problems.append(
+                    f"{key!r}.{field}: expected {want.get(field)!r}, got {have.get(field)!r}"
+                )
+        if len(problems) >= limit:
+            break
+    return problems[:limit]
