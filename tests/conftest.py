@@ -65,7 +65,7 @@ def replica(tmp_path_factory):
 
 
 def replica_truth(*options: str, base_url: str) -> list[dict]:
-    """The replica's ground truth for these options, as printed by `python -m tests.fakeforum truth`."""
+    """The replica's ground truth for these options (`python -m tests.fakeforum truth`)."""
     args = [sys.executable, "-m", "tests.fakeforum", "truth", *options, "--base-url", base_url]
     out = subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]

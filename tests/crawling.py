@@ -1,4 +1,4 @@
-"""Run the real `threads` spider in-process (pytest-twisted's reactor) and collect what it yields."""
+"""Run the real `threads` spider in-process (pytest-twisted reactor); collect what it yields."""
 
 from __future__ import annotations
 
