@@ -53,7 +53,9 @@ def _wait_for_line(log_path: Path, pattern: re.Pattern, process: subprocess.Pope
             break
         time.sleep(0.05)
     stop_process(process)
-    raise RuntimeError(f"server did not start; its log ({log_path}):\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(
+        f"server did not start; its log ({log_path}):\n{log_path.read_text()[-3000:]}"
+    )
 
 
 def _spawn(args: list[str], log_path: Path, pattern: str, timeout: float) -> tuple:

@@ -8,7 +8,9 @@ def _posts(page: int, count: int = 2) -> list[PostItem]:
     at = datetime(2024, 1, 1, tzinfo=UTC)
     first = (page - 1) * count + 1
     return [
-        PostItem(_id=n, thread_id=7, forum="f", page=page, number=n, url="u", author="a", posted_at=at)
+        PostItem(
+            _id=n, thread_id=7, forum="f", page=page, number=n, url="u", author="a", posted_at=at
+        )
         for n in range(first, first + count)
     ]
 

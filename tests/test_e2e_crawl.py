@@ -1,0 +1,98 @@
+"""End to end: the real `threads` spider crawls the replica over HTTP; items match the truth."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_twisted
+
+from tests.conftest import replica_truth
+from tests.crawling import run_crawl
+from tests.truth import by_type, differences
+
+SMALL = ("--forums", "2", "--threads-per-forum", "20")
+SEED_TITLE = "Twitch to cease business operations in Korea"
+
+
+@pytest.fixture(scope="module")
+def small_truth(replica):
+    server = replica(*SMALL)
+    return server, replica_truth(*SMALL, base_url=server.url)
+
+
+@pytest_twisted.ensureDeferred
+async def test_full_crawl_yields_exactly_the_truth(small_truth):
+    server, truth = small_truth
+    result = await run_crawl(base_url=server.url)
+    for kind in ("forum", "thread", "post", "user"):
+        assert differences(by_type(truth, kind), result.of(kind)) == [], kind
+    assert result.count("post") == len(by_type(truth, "post")), "every post exactly once"
+    assert result.stats.get("log_count/ERROR", 0) == 0
+    assert result.stats.get("thread_page/problems", 0) == 0
+
+
+def _seed_thread(truth: list[dict]) -> dict:
+    return next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
+
+
+def _seed_posts(truth: list[dict], thread_id: int) -> dict[int, dict]:
+    return {k: v for k, v in by_type(truth, "post").items() if v["thread_id"] == thread_id}
+
+
+@pytest.mark.parametrize("form", ["canonical", "page2", "last", "all", "viewpost", "viewmessage"])
+@pytest_twisted.ensureDeferred
+async def test_seed_thread_alone_from_any_url_form(small_truth, form):
+    server, truth = small_truth
+    thread = _seed_thread(truth)
+    posts = _seed_posts(truth, thread["_id"])
+    last_post = max(posts.values(), key=lambda post: post["number"])
+    url = {
+        "canonical": thread["url"],
+        "page2": thread["url"] + "?page=2",
+        "last": thread["url"] + "?page=last",
+        "all": thread["url"] + "?view=all",
+        "viewpost": last_post["url"],
+        "viewmessage": f"{server.url}/forum/viewmessage.php?topic_id={thread['_id']}",
+    }[form]
+    result = await run_crawl(thread_url=url)
+    assert len(posts) == 22
+    assert differences(posts, result.of("post")) == []
+    got_thread = result.of("thread")[thread["_id"]]
+    for field in ("title", "forum", "url", "author", "replies", "pages", "locked"):
+        assert got_thread[field] == thread[field], field
+    assert got_thread["views"] is None, (
+        "views are only on the index, which a thread_url crawl skips"
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
+    """The seed page's visible facts, read from the seed text itself, not from the replica."""
+    server, truth = small_truth
+    thread = _seed_thread(truth)
+    result = await run_crawl(thread_url=thread["url"])
+    posts = sorted(result.of("post").values(), key=lambda post: post["number"])
+    users = result.of("user")
+    assert [p["author"] for p in posts[:6]] == [
+        "Waxangel",
+        "{CC}StealthBlue",
+        "Waxangel",
+        "Dante08",
+        "[Phantom]",
+        "Waxangel",
+    ]
+    assert posts[0]["posted_at"].isoformat() == "2023-12-06T02:50:00+00:00"
+    assert posts[0]["edited_at"].isoformat() == "2023-12-06T04:01:08+00:00"
+    assert posts[3]["edited_at"] is None
+    assert posts[19]["author"] == "WGT-Baal"
+    assert posts[19]["posted_at"].isoformat() == "2023-12-12T16:29:00+00:00"
+    assert (users["Waxangel"]["country"], users["Waxangel"]["post_count"]) == (
+        "United States",
+        33429,
+    )
+    assert users["Waxangel"]["joined"] == "2002-09"
+    assert (users["Dante08"]["country"], users["Dante08"]["post_count"]) == ("Singapore", 4128)
+    assert users["PurE)Rabbit-SF"]["joined"] == "2006-12"
+    assert (users["Chris_Havoc"]["country"], users["Chris_Havoc"]["joined"]) == (
+        "United States",
+        "2016-08",
+    )

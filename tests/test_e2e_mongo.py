@@ -1,0 +1,121 @@
+"""End to end into a real MongoDB wire-protocol server: documents, idempotence, history, outages."""
+
+from __future__ import annotations
+
+import pymongo
+import pytest_twisted
+from twisted.internet import reactor, threads
+
+from tests.conftest import replica_truth
+from tests.crawling import run_crawl
+from tests.servers import start_mongo
+from tests.truth import by_type, differences
+
+SMALL = ("--forums", "2", "--threads-per-forum", "20")
+COLLECTIONS = {"forum": "forums", "thread": "threads", "post": "posts", "user": "users"}
+
+
+def _stored(db, collection: str) -> dict:
+    return {doc["_id"]: doc for doc in db[collection].find()}
+
+
+def _counts(db) -> dict[str, int]:
+    return {name: db[name].count_documents({}) for name in COLLECTIONS.values()}
+
+
+def _mongo_settings(url: str, database: str) -> dict:
+    return {"MONGODB_URI": url, "MONGODB_DATABASE": database}
+
+
+@pytest_twisted.ensureDeferred
+async def test_crawl_stores_the_truth_and_a_second_crawl_changes_nothing(
+    replica, mongo_server, mongo_client, mongo_db_name
+):
+    server = replica(*SMALL)
+    truth = replica_truth(*SMALL, base_url=server.url)
+    settings = _mongo_settings(mongo_server.url, mongo_db_name)
+    first = await run_crawl(settings, base_url=server.url)
+    db = mongo_client[mongo_db_name]
+    for kind, collection in COLLECTIONS.items():
+        assert differences(by_type(truth, kind), _stored(db, collection)) == [], kind
+    assert first.stats.get("mongodb/dead_letter", 0) == 0
+    counts = _counts(db)
+    posts_before = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0})}
+
+    await run_crawl(settings, base_url=server.url)
+    assert _counts(db) == counts
+    posts_after = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0})}
+    assert posts_after == posts_before
+    assert db.posts.count_documents({"history.0": {"$exists": True}}) == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_edited_post_updates_in_place_and_keeps_its_history(
+    replica, mongo_server, mongo_client, mongo_db_name
+):
+    options = ("--forums", "1", "--threads-per-forum", "6")
+    settings = _mongo_settings(mongo_server.url, mongo_db_name)
+    original = replica(*options)
+    await run_crawl(settings, base_url=original.url, forums="games")
+    db = mongo_client[mongo_db_name]
+    before = {doc["_id"]: doc for doc in db.posts.find()}
+
+    edited = replica(*options, "--revision", "1")
+    truth = by_type(replica_truth(*options, "--revision", "1", base_url=edited.url), "post")
+    # The replica's truth uses its own base URL: compare the fields that do not contain it.
+    changed = {i for i, post in truth.items() if i in before and post["text"] != before[i]["text"]}
+    assert changed, "revision 1 of the replica edits some posts"
+    await run_crawl(settings, base_url=edited.url, forums="games")
+
+    assert db.posts.count_documents({}) == len(before)
+    for post_id in changed:
+        doc = db.posts.find_one({"_id": post_id})
+        assert doc["text"] == truth[post_id]["text"]
+        assert [h["text"] for h in doc["history"]] == [before[post_id]["text"]]
+        assert doc["history"][0]["content_hash"] == before[post_id]["content_hash"]
+    unchanged = next(i for i in before if i not in changed)
+    assert "history" not in db.posts.find_one({"_id": unchanged}) or not db.posts.find_one(
+        {"_id": unchanged}
+    ).get("history")
+
+
+def _restart_later(server, storage, log, downtime: float, restarted: list):
+    """Stop the database while the crawl runs and start it again, same port, same data."""
+    port = int(server.url.rsplit(":", 1)[1].strip("/"))
+
+    def outage():
+        server.stop()
+        reactor.callLater(downtime, restart)
+
+    def restart():
+        d = threads.deferToThread(start_mongo, storage, log, port)
+        d.addCallback(restarted.append)
+
+    reactor.callLater(1.0, outage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_database_outage_mid_crawl_loses_nothing(replica, tmp_path):
+    options = ("--forums", "1", "--threads-per-forum", "12", "--slow-rate", "0.3")
+    server = replica(*options)
+    truth = replica_truth(*options, base_url=server.url)
+    storage, log = tmp_path / "db", tmp_path / "mongo.log"
+    mongo = start_mongo(storage, log)
+    restarted: list = []
+    try:
+        _restart_later(mongo, storage, log, downtime=3.0, restarted=restarted)
+        settings = _mongo_settings(mongo.url, "outage")
+        settings["MONGODB_FLUSH_SECONDS"] = 0.5
+        settings["MONGODB_BATCH_SIZE"] = 50
+        result = await run_crawl(settings, base_url=server.url, forums="games")
+        assert restarted, "the database came back during the crawl"
+        client = pymongo.MongoClient(mongo.url, tz_aware=True)
+        stored = _stored(client["outage"], "posts")
+        expected = {k: v for k, v in by_type(truth, "post").items() if v["forum"] == "games"}
+        assert set(stored) == set(expected)
+        assert result.stats.get("mongodb/retries", 0) > 0, "the outage was noticed and retried"
+        assert result.stats.get("mongodb/dead_letter", 0) == 0
+        client.close()
+    finally:
+        for running in [mongo, *restarted]:
+            running.stop()
