@@ -67,7 +67,7 @@ async def test_seed_thread_alone_from_any_url_form(small_truth, form):
 @pytest_twisted.ensureDeferred
 async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
     """The seed page's visible facts, read from the seed text itself, not from the replica."""
-    server, truth = small_truth
+    _server, truth = small_truth
     thread = _seed_thread(truth)
     result = await run_crawl(thread_url=thread["url"])
     posts = sorted(result.of("post").values(), key=lambda post: post["number"])
