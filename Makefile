@@ -52,3 +52,32 @@ clean:
 # Serve the demo's MongoDB data (data/mongo) on 127.0.0.1:27017 for `tlcrawl` queries (Ctrl-C stops).
 db: mongo-env
 	$(MONGO_VENV)/bin/secantusd-py --host 127.0.0.1 --port 27017 --storage-path data/mongo
+
+# --- Scrapyd ---------------------------------------------------------------------------------
+# Thin wrappers around deploy/scrapyd_ctl.py (see deploy/README.md). Connection settings come from
+# the environment: SCRAPYD_URL (default http://127.0.0.1:6800), SCRAPYD_USERNAME, SCRAPYD_PASSWORD.
+#   make scrapyd-start                      # local Scrapyd from .venv, loopback, run dir var/scrapyd/
+#   make scrapyd-deploy [VERSION=<integer>] # build + check + upload the egg; fails on any non-ok answer
+#   make scrapyd-schedule [SPIDER=threads] ARGS="-d base_url=https://tl.net -d forums=games"
+#   make scrapyd-follow JOB=<job id>        # wait; fail unless finish_reason=finished, no ERRORs
+SCRAPYD_CTL := $(BIN)/python deploy/scrapyd_ctl.py
+SPIDER ?= threads
+
+.PHONY: scrapyd-start scrapyd-stop scrapyd-deploy scrapyd-schedule scrapyd-follow
+
+scrapyd-start: venv
+	$(SCRAPYD_CTL) start
+
+scrapyd-stop:
+	$(SCRAPYD_CTL) stop
+
+scrapyd-deploy: venv
+	$(SCRAPYD_CTL) deploy $(if $(VERSION),--version $(VERSION))
+
+scrapyd-schedule:
+	$(SCRAPYD_CTL) schedule $(SPIDER) $(ARGS)
+
+scrapyd-follow:
+	@test -n "$(JOB)" || { echo "usage: make scrapyd-follow JOB=<job id>" >&2; exit 2; }
+	$(SCRAPYD_CTL) follow $(JOB)
+# --- end Scrapyd -----------------------------------------------------------------------------
