@@ -1,0 +1,347 @@
+"""A thread page (`/forum/<slug>/<id>-<title>[?page=N]`) → the thread's facts and its posts.
+
+Keys on the class names and text patterns in the data contract, never on nesting: the real page's
+nesting is unknown. Posts are found by pairing, in document order, each post `header` with the next
+`article.forumPost` and the first `div.forumsig` before the next header. A post missing a required
+part is reported in `problems` and skipped; the others are kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml.html import HtmlElement
+
+from tlcrawl.parsing import times, urls
+from tlcrawl.parsing.dom import has_class, inner_html, load_html, text_of
+
+_HEADER = f"header[.//div[{has_class('fpost-username')}]]"
+_ARTICLE = f"article[{has_class('forumPost')}]"
+_SIGNATURE = f"div[{has_class('forumsig')}]"
+_POST_PARTS = f"//{_HEADER} | //{_ARTICLE} | //{_SIGNATURE}"
+
+_POST_COUNT = re.compile(r"^([\d,]+)\s+Posts?$")
+_JOINED = re.compile(r"Joined ([A-Z][a-z]+) (\d{4})")
+_EDITED = re.compile(r"Last Edited:\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
+_NUMBER = re.compile(r"^#(\d+)$")
+_COMMENTS = re.compile(r"\b(\d[\d,]*)\s*Comment")
+_BREADCRUMB_SEPARATORS = " >»›/"
+_BREADCRUMB_DEPTH = 4
+
+
+class PostError(ValueError):
+    """A required part of one post is missing or unreadable."""
+
+
+@dataclass
+class ParsedPost:
+    post_id: int
+    number: int
+    author: str
+    posted_at: datetime
+    url: str  # the post's permalink on the crawl's base
+    profile_url: str
+    html: str  # inner HTML of the body, signature excluded
+    signature_html: str | None = None
+    edited_at: datetime | None = None
+    country: str | None = None
+    post_count: int | None = None
+    joined: str | None = None  # YYYY-MM
+    tl_plus: bool = False
+
+
+@dataclass
+class ThreadPage:
+    thread_id: int | None
+    forum: str | None
+    title: str
+    url: str | None  # canonical page-1 URL
+    page: int
+    pages: int
+    replies: int | None
+    locked: bool
+    forum_name: str | None
+    posts: list[ParsedPost] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _RawPost:
+    header: HtmlElement
+    article: HtmlElement | None = None
+    signature: HtmlElement | None = None
+
+
+def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
+    """Parse one thread page fetched from `url`; never raises for bad markup."""
+    root = load_html(html)
+    problems: list[str] = []
+    ref = urls.parse_thread_url(url)
+    if ref is None or ref.canonical_url is None:
+        ref = _ref_from_pager(root, url)
+    if ref is None:
+        problems.append(f"not a thread URL: {url}")
+    title = _title(root)
+    if not title:
+        problems.append("no h1.title")
+    page, pages = _pager(root, url, ref.page if ref else 1)
+    base = urls.origin(url)
+    return ThreadPage(
+        thread_id=ref.thread_id if ref else None,
+        forum=ref.forum if ref else None,
+        title=title,
+        url=ref.canonical_url if ref else None,
+        page=page,
+        pages=pages,
+        replies=_replies(root),
+        locked=_has_page_text(root, "This thread is locked."),
+        forum_name=_forum_name(root),
+        posts=_posts(root, base, problems),
+        problems=problems,
+    )
+
+
+# --- thread-level facts -------------------------------------------------------------------------
+
+
+def _title(root: HtmlElement) -> str:
+    found = root.xpath(f"//h1[{has_class('title')}]")
+    return text_of(found[0]) if found else ""
+
+
+def _pager_links(root: HtmlElement) -> list[HtmlElement]:
+    """Pagination blocks: the thread docks' when present, else any `div.pagination`."""
+    pagination = f"div[{has_class('pagination')}]"
+    docks = root.xpath(f"//tr[{has_class('thread_dock')}]//{pagination}")
+    return docks or root.xpath(f"//{pagination}")
+
+
+def _ref_from_pager(root: HtmlElement, url: str) -> urls.ThreadRef | None:
+    """The thread a page belongs to, read from its pager links when its URL does not say."""
+    for block in _pager_links(root):
+        for href in block.xpath(".//a/@href"):
+            ref = urls.parse_thread_url(href, url)
+            if ref is not None and ref.canonical_url is not None:
+                return ref
+    return None
+
+
+def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
+    """(current page, total pages): the pager's non-link page number wins over the URL's."""
+    current: int | None = None
+    seen = [1]
+    for block in _pager_links(root):
+        for link in block.xpath(".//a[@href]"):
+            ref = urls.parse_thread_url(link.get("href"), url)
+            label = text_of(link)
+            if label.isdigit():
+                seen.append(int(label))
+            elif ref is not None and not ref.last_page and not ref.view_all:
+                seen.append(ref.page)  # Next/Prev point at existing pages
+        for marker in block.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
+            label = text_of(marker)
+            if label.isdigit():
+                current = int(label)
+    page = current or url_page
+    return page, max([*seen, page])
+
+
+def _replies(root: HtmlElement) -> int | None:
+    """N from the `N Comments` bar, the number in the same text or just before it."""
+    for text in root.xpath("//text()[contains(., 'Comment')][not(ancestor::article)]"):
+        match = _COMMENTS.search(text)
+        if match:
+            return int(match.group(1).replace(",", ""))
+        if text.strip().startswith("Comment"):
+            before = _text_before(text)
+            if before.isdigit():
+                return int(before)
+    return None
+
+
+def _text_before(text) -> str:
+    """The last word before an lxml text node: its element's (for a tail) or the sibling's."""
+    element = text.getparent()
+    previous = element if text.is_tail else element.getprevious()
+    words = text_of(previous).split() if previous is not None else []
+    return words[-1].replace(",", "") if words else ""
+
+
+def _has_page_text(root: HtmlElement, phrase: str) -> bool:
+    """The phrase appears outside post bodies (so a post quoting it does not count)."""
+    return bool(root.xpath(f"//text()[contains(., '{phrase}')][not(ancestor::article)]"))
+
+
+def _forum_name(root: HtmlElement) -> str | None:
+    """The breadcrumb item after `Forum Index` (`Forum Index > General Games`).
+
+    Climbs from the `Forum Index` element until its container also holds the next item.
+    """
+    found = root.xpath("//*[text()[contains(., 'Forum Index')]][not(ancestor-or-self::article)]")
+    element = found[0] if found else None
+    for _ in range(_BREADCRUMB_DEPTH):
+        if element is None:
+            break
+        after = text_of(element).split("Forum Index", 1)[-1].strip(_BREADCRUMB_SEPARATORS)
+        if after:
+            return after.split(">")[0].strip()
+        element = element.getparent()
+    return None
+
+
+# --- posts --------------------------------------------------------------------------------------
+
+
+def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
+    """Walk headers, bodies and signatures in document order, pairing them up."""
+    raw: list[_RawPost] = []
+    for element in root.xpath(_POST_PARTS):
+        if element.tag == "header":
+            raw.append(_RawPost(element))
+        elif element.tag == "article":
+            if raw and raw[-1].article is None:
+                raw[-1].article = element
+            else:
+                problems.append(f"post body without a header (after {len(raw)} headers)")
+        elif raw and raw[-1].article is not None and raw[-1].signature is None:
+            raw[-1].signature = element
+    return raw
+
+
+def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost]:
+    posts = []
+    for index, raw in enumerate(_pair_post_parts(root, problems), start=1):
+        label = _post_label(raw.header, index)
+        try:
+            posts.append(_post(raw, base, label, problems))
+        except PostError as error:
+            problems.append(f"{label}: {error}")
+    return posts
+
+
+def _post_label(header: HtmlElement, index: int) -> str:
+    """`post #N` when the header shows its number, else its position on the page."""
+    number = _number(header)
+    return f"post #{number}" if number is not None else f"post {index} on the page"
+
+
+def _post(raw: _RawPost, base: str, label: str, problems: list[str]) -> ParsedPost:
+    header = raw.header
+    author = _author(header)
+    number = _number(header)
+    if number is None:
+        raise PostError("missing post number")
+    post_id, posted_at = _post_link(header)
+    if raw.article is None:
+        raise PostError("missing body")
+    country, post_count = _user_info(header)
+    joined = _joined(header)
+    if post_count is None:
+        problems.append(f"{label}: no post count")
+    if joined is None:
+        problems.append(f"{label}: no join date")
+    return ParsedPost(
+        post_id=post_id,
+        number=number,
+        author=author,
+        posted_at=posted_at,
+        url=urls.post_url(base, post_id),
+        profile_url=urls.profile_url(base, author),
+        html=_body_html(raw.article),
+        signature_html=inner_html(raw.signature) if raw.signature is not None else None,
+        edited_at=_edited_at(header),
+        country=country,
+        post_count=post_count,
+        joined=joined,
+        tl_plus=bool(header.xpath(f"self::*[{has_class('plus1')}]")),
+    )
+
+
+def _author(header: HtmlElement) -> str:
+    username = header.xpath(f".//div[{has_class('fpost-username')}]")[0]
+    spans = username.xpath("./span") or username.xpath(".//span")
+    author = text_of(spans[0]) if spans else ""
+    if not author:
+        raise PostError("missing author")
+    return author
+
+
+def _number(header: HtmlElement) -> int | None:
+    """The `#N` post number: an `a` (name/href) preferred, any element as a fallback."""
+    for element in [*header.iter("a"), *header.iter()]:
+        if isinstance(element.tag, str):
+            match = _NUMBER.match(text_of(element))
+            if match:
+                return int(match.group(1))
+    return None
+
+
+def _post_link(header: HtmlElement) -> tuple[int, datetime]:
+    """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
+    for link in header.xpath(f".//a[{has_class('submessage')}][@href]"):
+        post_id = urls.post_id_from_url(link.get("href"))
+        if post_id is None:
+            continue
+        try:
+            return post_id, times.parse_post_time(text_of(link), link.get("title"))
+        except ValueError as error:
+            raise PostError(f"unreadable post time ({error})") from None
+    raise PostError("missing post link")
+
+
+def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
+    """(country, post count) from the `.fpost-userinfo span.tt-userinfo` spans."""
+    spans = header.xpath(
+        f".//div[{has_class('fpost-userinfo')}]//span[{has_class('tt-userinfo')}]"
+        f"[not(ancestor::aside[{has_class('tooltip')}])]"
+    )
+    labels = [text_of(span) for span in spans]
+    counts = [_POST_COUNT.match(label) for label in labels]
+    post_count = next((int(m.group(1).replace(",", "")) for m in counts if m), None)
+    country = None
+    if labels and not counts[0] and not _JOINED.search(labels[0]):
+        country = labels[0] or _flag_name(spans[0])
+    return country, post_count
+
+
+def _flag_name(span: HtmlElement) -> str | None:
+    """A country shown only as a flag image: its alt or title."""
+    for image in span.iter("img"):
+        name = (image.get("alt") or image.get("title") or "").strip()
+        if name:
+            return name
+    return None
+
+
+def _joined(header: HtmlElement) -> str | None:
+    """`Joined <Month> <YYYY>` (the tooltip, or anywhere in the header) as `YYYY-MM`."""
+    tooltip = header.xpath(f".//aside[{has_class('tooltip')}]//span[{has_class('tt-userinfo')}]")
+    for source in [*tooltip, header]:
+        match = _JOINED.search(text_of(source))
+        if match:
+            try:
+                return datetime.strptime(match.group(0), "Joined %B %Y").strftime("%Y-%m")
+            except ValueError:  # not a month name
+                continue
+    return None
+
+
+def _edited_at(header: HtmlElement) -> datetime | None:
+    match = _EDITED.search(text_of(header))
+    return times.parse_edit_time(match.group(1)) if match else None
+
+
+def _body_html(article: HtmlElement) -> str:
+    """Inner HTML of `article.forumPost > section`, any signature inside it removed."""
+    sections = article.xpath("./section") or article.xpath(".//section")
+    if not sections:
+        raise PostError("missing body")
+    body = sections[0]
+    if body.xpath(f".//{_SIGNATURE}"):
+        body = copy.deepcopy(body)
+        for signature in body.xpath(f".//{_SIGNATURE}"):
+            signature.drop_tree()
+    return inner_html(body)
