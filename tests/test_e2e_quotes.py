@@ -1,0 +1,104 @@
+"""Quote resolution end to end: crawl the replica, compare every quote's parent with the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import pytest_twisted
+
+from tests.conftest import replica_truth
+from tests.crawling import run_crawl
+from tests.truth import by_type
+
+# Enough threads for well over 1,000 quotes whose parent exists.
+QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
+SEED_TITLE = "Twitch to cease business operations in Korea"
+
+# Read off the seed page (shared/seeds/000_c6458d976560aa8b.txt): post number -> the numbers its
+# quote headers point at, outermost quote first, then the quotes nested inside it.
+SEED_QUOTES = {
+    3: [2],
+    4: [2],
+    6: [5],
+    9: [8],
+    10: [7],
+    12: [3, 2],
+    13: [8],
+    14: [12, 3, 2],
+    17: [16],
+    18: [17, 16],
+    19: [12],
+    20: [19, 12],
+}
+
+
+def walk(quotes: list[dict]) -> Iterator[dict]:
+    """Quotes depth first: a quote, then the quotes nested in it."""
+    for quote in quotes:
+        yield quote
+        yield from walk(quote.get("quotes") or [])
+
+
+def pair_quotes(truth_posts: dict, crawled_posts: dict) -> Iterator[tuple[dict, dict]]:
+    for post_id, expected in truth_posts.items():
+        got = crawled_posts[post_id]
+        expected_quotes, got_quotes = list(walk(expected["quotes"])), list(walk(got["quotes"]))
+        assert len(got_quotes) == len(expected_quotes), f"post {post_id}: quote count"
+        yield from zip(expected_quotes, got_quotes, strict=True)
+
+
+@pytest.fixture(scope="module")
+def crawled(replica):
+    server = replica(*QUOTES_REPLICA)
+    return server, replica_truth(*QUOTES_REPLICA, base_url=server.url)
+
+
+@pytest_twisted.ensureDeferred
+async def test_precision_and_recall_over_the_replica(crawled):
+    server, truth = crawled
+    result = await run_crawl(base_url=server.url)
+    pairs = list(pair_quotes(by_type(truth, "post"), result.of("post")))
+    with_parent = [(want, got) for want, got in pairs if want["parent_id"] is not None]
+    vanished = [(want, got) for want, got in pairs if want["parent_id"] is None]
+    answered = [(want, got) for want, got in pairs if got["parent_id"] is not None]
+    correct = [(want, got) for want, got in answered if got["parent_id"] == want["parent_id"]]
+    found = [(want, got) for want, got in with_parent if got["parent_id"] == want["parent_id"]]
+
+    assert len(with_parent) >= 1000, "enough quotes to measure"
+    precision = len(correct) / len(answered)
+    recall = len(found) / len(with_parent)
+    print(
+        f"quotes {len(pairs)}, with parent {len(with_parent)}, precision {precision:.4f}, "
+        f"recall {recall:.4f}"
+    )
+    assert precision >= 0.995
+    assert recall >= 0.99
+    assert [got["parent_id"] for _, got in vanished if got["parent_id"] is not None] == []
+    stats = result.stats
+    assert stats["quotes/seen"] == len(pairs)
+    assert stats["quotes/resolved"] == len(answered)
+    assert stats["quotes/unresolved"] == len(pairs) - len(answered)
+    reply_to_ok = all(
+        post["reply_to"]
+        == list(dict.fromkeys(q["parent_id"] for q in post["quotes"] if q["parent_id"] is not None))
+        for post in result.of("post").values()
+    )
+    assert reply_to_ok
+
+
+@pytest_twisted.ensureDeferred
+async def test_seed_thread_quotes_resolve_completely(crawled):
+    _server, truth = crawled
+    seed = next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
+    result = await run_crawl(thread_url=seed["url"])
+    posts = {p["number"]: p for p in result.of("post").values()}
+    id_to_number = {p["_id"]: n for n, p in posts.items()}
+    got = {
+        number: [id_to_number.get(q["parent_id"]) for q in walk(post["quotes"])]
+        for number, post in posts.items()
+        if post["quotes"] and number <= 20  # page 1 is the real page; page 2 is invented
+    }
+    assert got == SEED_QUOTES
+    assert all(q["confidence"] > 0.5 for p in posts.values() for q in walk(p["quotes"]))
+    assert posts[14]["reply_to"] == [posts[12]["_id"]]
