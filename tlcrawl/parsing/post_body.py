@@ -220,11 +220,13 @@ def _text(root: Any, skip: Skip) -> str:
 
 def _walk(parent: Any, skip: Skip, parts: list[str]) -> None:
     for el in parent:
-        if isinstance(el.tag, str) and not skip(el):
+        if isinstance(el.tag, str):
             block = el.tag in _BLOCK_TAGS
             parts.append("\n" if block else "")
-            parts.append(_inline(el.text))
-            _walk(el, skip, parts)
+            if not skip(el):
+                parts.append(_inline(el.text))
+                _walk(el, skip, parts)
+            # A removed block (a quote) still separates the text around it, as on screen.
             parts.append("\n" if block else "")
         parts.append(_inline(el.tail))
 
