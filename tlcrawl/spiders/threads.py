@@ -102,9 +102,19 @@ class ThreadsSpider(scrapy.Spider):
 
     async def start(self):
         if self.thread_url:
-            yield scrapy.Request(self.thread_url, callback=self.parse_thread_page)
+            yield self._first_thread_request(self.thread_url)
         else:
             yield scrapy.Request(f"{self.base_url}/forum/", callback=self.parse_forum_list)
+
+    def _first_thread_request(self, url: str) -> scrapy.Request:
+        """Any URL form of a thread: a thread page goes straight to page 1; a post permalink or a
+        legacy URL is requested as given and its redirect lands on the right page."""
+        ref = urls.parse_thread_url(url)
+        if ref is None:
+            raise ValueError(f"-a thread_url= is not a thread or post URL: {url!r}")
+        if ref.forum:
+            return self._thread_page_request(url, 1)
+        return scrapy.Request(url, callback=self.parse_thread_page, priority=THREAD_PAGE_PRIORITY)
 
     # --- forum list and subforum indexes -----------------------------------------------------
 
@@ -172,6 +182,9 @@ class ThreadsSpider(scrapy.Spider):
         parsed = parse_thread_page(response.text, response.url)
         for problem in parsed.problems:
             self._problem("thread_page/problems", response.url, problem)
+        if parsed.thread_id is None or parsed.forum is None:
+            self._problem("thread_page/not_a_thread", response.url, "no thread id in the URL")
+            return
         state = self._thread_state(parsed)
         if state.assembler is None:
             yield from self._start_thread(state, parsed)
@@ -284,6 +297,7 @@ class ThreadsSpider(scrapy.Spider):
             state.first_post = state.first_post or post
             state.last_post = post
             state.authors.add(post.author)
+            self.crawler.stats.inc_value("posts/yielded")
             yield post
         if state.assembler.complete:
             yield from self._finish_thread(state)
