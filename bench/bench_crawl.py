@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scrapy.crawler import CrawlerProcess  # noqa: E402
+from scrapy.crawler import CrawlerProcess
 
-from tests.crawling import crawl_settings  # noqa: E402
-from tests.servers import running, start_mongo, start_replica  # noqa: E402
-from tlcrawl.spiders.threads import ThreadsSpider  # noqa: E402
+from tests.crawling import crawl_settings
+from tests.servers import running, start_mongo, start_replica
+from tlcrawl.spiders.threads import ThreadsSpider
 
 
 def run(base_url: str, mongo_url: str) -> dict:
