@@ -43,5 +43,5 @@ MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
 
 # --- Engine -----------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
-LOG_LEVEL = os.environ.get("TLCRAWL_LOG_LEVEL", "INFO")  # default DEBUG: one line per request is noise
+# default DEBUG: one line per request is noise on a crawl of millions of posts.
+LOG_LEVEL = os.environ.get("TLCRAWL_LOG_LEVEL", "INFO")
