@@ -1,0 +1,150 @@
+"""The storage layer against a real MongoDB wire-protocol server: indexes, upserts, dead letters."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from tests.servers import ROOT
+from tlcrawl.items import PostItem, ThreadItem, UserItem
+from tlcrawl.storage.client import mask_uri
+from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
+from tlcrawl.storage.documents import content_hash, item_to_document
+from tlcrawl.storage.schema import ensure_indexes, server_supports_text_index
+from tlcrawl.storage.writer import Batch, FlushResult, write_batch
+
+T0 = datetime(2023, 12, 6, 2, 50, tzinfo=UTC)
+
+
+def make_post(post_id: int, text: str = "hello", **fields) -> PostItem:
+    values = dict(
+        _id=post_id,
+        thread_id=post_id // 20 + 1,
+        forum="games",
+        page=1,
+        number=post_id % 20 + 1,
+        url=f"https://tl.net/forum/viewpost.php?post_id={post_id}",
+        author=f"user{post_id % 7}",
+        posted_at=T0 + timedelta(minutes=post_id),
+        html=f"<p>{text}</p>",
+        text=text,
+        quotes=[{"author": "x", "quoted_at": T0, "text": "q", "parent_id": 1, "quotes": []}],
+        reply_to=[1],
+        content_hash=content_hash(text),
+        crawled_at=T0,
+    )
+    values.update(fields)
+    return PostItem(**values)
+
+
+def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
+    batch: Batch = {}
+    for item in items:
+        collection, doc = item_to_document(item)
+        batch.setdefault(collection, {})[doc["_id"]] = doc
+    result = FlushResult()
+    write_batch(db, batch, result, dead or DeadLetterFile("/nonexistent/never-written.jsonl"))
+    return result
+
+
+def test_indexes_are_created_once_and_text_index_is_detected(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    assert ensure_indexes(db) is False  # secantusdb refuses text indexes (code 67)
+    assert ensure_indexes(db) is False  # and a second run changes nothing
+    keys = {name: spec["key"] for name, spec in db.posts.index_information().items()}
+    assert keys["thread_id_1_number_1"] == [("thread_id", 1), ("number", 1)]
+    assert db.posts.index_information()["thread_id_1_number_1"]["unique"]
+    assert {"author_1_posted_at_-1", "reply_to_1", "quotes.parent_id_1"} <= keys.keys()
+    assert "forum_1_last_post_at_-1" in db.threads.index_information()
+    assert server_supports_text_index(db) is False
+
+
+def test_writing_posts_twice_gives_the_same_documents(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    posts = [make_post(i, f"post {i}") for i in range(30)]
+    first = write(db, *posts)
+    stored = list(db.posts.find().sort("_id"))
+    second = write(db, *posts)
+    assert (first.upserted, first.modified) == (30, 0)
+    assert (second.upserted, second.modified, second.history_appended) == (0, 0, 0)
+    assert list(db.posts.find().sort("_id")) == stored
+    assert stored[3]["quotes"][0]["quoted_at"] == T0  # nested dates round-trip, tz-aware
+
+
+def test_a_changed_post_keeps_its_previous_versions(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    write(db, make_post(1, "first"))
+    edited = T0 + timedelta(hours=1)
+    later = T0 + timedelta(days=1)
+    result = write(db, make_post(1, "second", edited_at=edited, crawled_at=later))
+    write(db, make_post(1, "second", edited_at=edited, crawled_at=later + timedelta(1)))
+    doc = db.posts.find_one({"_id": 1})
+    assert result.history_appended == 1
+    assert doc["text"] == "second" and doc["content_hash"] == content_hash("second")
+    first = {"text": "first", "edited_at": None, "content_hash": content_hash("first")}
+    assert doc["history"] == [{**first, "crawled_at": T0}]
+    write(db, make_post(1, "third"))
+    assert [v["text"] for v in db.posts.find_one({"_id": 1})["history"]] == ["first", "second"]
+
+
+def test_text_that_looks_like_an_operator_is_stored_as_is(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    write(db, make_post(5, "$100 for $text", quotes=[{"$weird": "$x"}]))
+    doc = db.posts.find_one({"_id": 5})
+    assert doc["text"] == "$100 for $text" and doc["quotes"] == [{"$weird": "$x"}]
+
+
+def test_users_keep_their_earliest_and_latest_post(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    late, early = T0 + timedelta(days=3), T0 - timedelta(days=3)
+    user = dict(_id="Artosis", profile_url="https://tl.net/forum/profile.php?user=Artosis")
+    write(db, UserItem(**user, country="US", post_count=10, first_post_at=T0, last_post_at=T0))
+    write(db, UserItem(**user, country="US", post_count=12, first_post_at=late, last_post_at=late))
+    write(db, UserItem(**user, country="KR", post_count=11, first_post_at=early, last_post_at=None))
+    doc = db.users.find_one({"_id": "Artosis"})
+    assert (doc["first_post_at"], doc["last_post_at"]) == (early, late)
+    assert (doc["country"], doc["post_count"]) == ("KR", 11)
+
+
+def test_a_thread_crawled_without_its_index_keeps_views_and_sticky(mongo_client, mongo_db_name):
+    db = mongo_client[mongo_db_name]
+    thread = dict(_id=9, forum="games", title="T", url="https://tl.net/forum/games/9-t")
+    write(db, ThreadItem(**thread, views=5000, sticky=True, replies=3))
+    write(db, ThreadItem(**thread, views=None, sticky=False, replies=4, pages=1))
+    doc = db.threads.find_one({"_id": 9})
+    assert (doc["views"], doc["sticky"], doc["replies"], doc["pages"]) == (5000, True, 4, 1)
+    write(db, ThreadItem(_id=10, forum="games", title="U", url="https://tl.net/forum/games/10-u"))
+    assert db.threads.find_one({"_id": 10})["views"] is None  # the field exists, as in the contract
+
+
+def test_dead_letters_replay_idempotently(mongo_server, mongo_client, mongo_db_name, tmp_path):
+    path = tmp_path / "dead.jsonl"
+    dead = DeadLetterFile(path)
+    dead.append("posts", [item_to_document(make_post(i))[1] for i in range(3)], "AutoReconnect")
+    dead.append("posts", [item_to_document(make_post(1, "edited"))[1]], "AutoReconnect")
+    assert next(read_dead_letters(path))[1]["posted_at"] == T0  # dates round-trip
+
+    def replay(uri: str) -> subprocess.CompletedProcess:
+        args = [sys.executable, "-m", "tlcrawl.storage.replay", str(path), "--uri", uri]
+        return subprocess.run(
+            [*args, "--db", mongo_db_name], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+
+    first, second = replay(mongo_server.url), replay(mongo_server.url)
+    assert first.returncode == 0, first.stderr
+    assert "read 4, upserted 3, modified 0, rejected 0" in first.stdout
+    assert "read 4, upserted 0, modified 0, rejected 0" in second.stdout
+    posts = mongo_client[mongo_db_name].posts
+    assert [d["text"] for d in posts.find().sort("_id")] == ["hello", "edited", "hello"]
+    assert posts.find_one({"_id": 0})["posted_at"] == T0
+
+    down = replay("mongodb://bob:s3cret@127.0.0.1:9/?serverSelectionTimeoutMS=300")
+    assert down.returncode == 1
+    assert "bob:***@" in down.stderr and "s3cret" not in down.stderr + down.stdout
+
+
+def test_mask_uri_hides_only_the_password():
+    assert mask_uri("mongodb://u:p%40ss@h1:1,h2:2/db?x=1") == "mongodb://u:***@h1:1,h2:2/db?x=1"
+    assert mask_uri("mongodb+srv://u:pw@c.example.net/") == "mongodb+srv://u:***@c.example.net/"
+    assert mask_uri("mongodb://127.0.0.1:27017") == "mongodb://127.0.0.1:27017"

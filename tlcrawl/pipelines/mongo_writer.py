@@ -1,0 +1,85 @@
+"""Item pipeline that archives every item into MongoDB through the bulk writer.
+
+Settings (defaults in brackets):
+- MONGODB_URI [""]: empty switches the pipeline off (NotConfigured), feeds still work.
+- MONGODB_DATABASE ["tlcrawl"]
+- MONGODB_BATCH_SIZE [500]: documents per bulk write.
+- MONGODB_FLUSH_SECONDS [2.0]: the longest a document waits in the buffer.
+- MONGODB_RETRY_SECONDS [60.0]: how long a failed flush is retried before going to the dead letters.
+- MONGODB_DEAD_LETTER_PATH ["data/dead-letter/{spider}-{timestamp}.jsonl"]: `{spider}` and
+  `{timestamp}` are filled in; the file is only created when something fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from tlcrawl.storage.client import mask_uri, open_client
+from tlcrawl.storage.deadletter import DeadLetterFile
+from tlcrawl.storage.documents import item_to_document
+from tlcrawl.storage.writer import BulkWriter
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DEAD_LETTER_PATH = "data/dead-letter/{spider}-{timestamp}.jsonl"
+
+
+class MongoWriterPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.uri: str = settings.get("MONGODB_URI") or ""
+        if not self.uri:
+            raise NotConfigured("MONGODB_URI is empty: items are not written to MongoDB")
+        self.crawler = crawler
+        self.database: str = settings.get("MONGODB_DATABASE") or "tlcrawl"
+        self.batch_size = settings.getint("MONGODB_BATCH_SIZE", 500)
+        self.flush_seconds = settings.getfloat("MONGODB_FLUSH_SECONDS", 2.0)
+        self.retry_seconds = settings.getfloat("MONGODB_RETRY_SECONDS", 60.0)
+        self.dead_letter_path: str = settings.get(
+            "MONGODB_DEAD_LETTER_PATH", DEFAULT_DEAD_LETTER_PATH
+        )
+        self.client = None
+        self.writer: BulkWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> MongoWriterPipeline:
+        return cls(crawler)
+
+    async def open_spider(self) -> None:
+        logger.info("Writing items to MongoDB %s, database %r", mask_uri(self.uri), self.database)
+        self.client = open_client(self.uri)
+        self.writer = BulkWriter(
+            self.client[self.database],
+            DeadLetterFile(self._dead_letter_file()),
+            self.crawler.stats,
+            batch_size=self.batch_size,
+            flush_seconds=self.flush_seconds,
+            retry_seconds=self.retry_seconds,
+        )
+        await self.writer.start()
+
+    async def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        if "crawled_at" in adapter.field_names() and adapter.get("crawled_at") is None:
+            adapter["crawled_at"] = datetime.now(UTC)
+        assert self.writer is not None
+        self.writer.add(*item_to_document(item))
+        await self.writer.wait_for_capacity()
+        return item
+
+    async def close_spider(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
+        if self.client is not None:
+            self.client.close()
+
+    def _dead_letter_file(self) -> str:
+        spider = self.crawler.spider.name if self.crawler.spider else "crawl"
+        timestamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        return self.dead_letter_path.format(spider=spider, timestamp=timestamp)

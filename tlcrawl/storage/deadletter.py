@@ -1,0 +1,48 @@
+"""The local file of documents the writer could not store, in MongoDB extended JSON lines.
+
+Each line is `{"collection": ..., "document": ..., "error": ...}`; `bson.json_util` keeps dates
+(and other BSON types) exact, so `python -m tlcrawl.storage.replay FILE` stores the same documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC
+from pathlib import Path
+
+from bson import json_util
+
+from tlcrawl.storage.documents import Document
+
+_READ_OPTIONS = json_util.JSONOptions(tz_aware=True, tzinfo=UTC)
+
+
+class DeadLetterFile:
+    """Appends failed documents to `path`; the file (and its folder) is created on first use."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def append(self, collection: str, docs: Iterable[Document], error: str) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        count = 0
+        with self.path.open("a", encoding="utf-8") as out:
+            for doc in docs:
+                line = {"collection": collection, "document": doc, "error": error}
+                out.write(json_util.dumps(line, ensure_ascii=False) + "\n")
+                count += 1
+        return count
+
+
+def read_dead_letters(path: str | Path) -> Iterator[tuple[str, Document]]:
+    """(collection, document) for each line of a dead-letter file, in file order."""
+    with Path(path).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json_util.loads(line, json_options=_READ_OPTIONS)
+            except (json.JSONDecodeError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not a dead-letter line: {exc}") from exc
+            yield entry["collection"], entry["document"]

@@ -1,0 +1,79 @@
+"""Replay a dead-letter file into MongoDB: `python -m tlcrawl.storage.replay FILE [--uri --db]`.
+
+The documents go through the same idempotent upserts as a crawl, so replaying twice is harmless.
+Prints the counts; exits 1 when anything could not be written (the file is left as it is).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+from pymongo.errors import PyMongoError
+
+from tlcrawl.storage.client import mask_uri, open_client
+from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
+from tlcrawl.storage.documents import Document, merge
+from tlcrawl.storage.schema import ensure_indexes
+from tlcrawl.storage.writer import Batch, FlushResult, write_batch
+
+BATCH_SIZE = 500
+
+
+def batches(
+    entries: Iterable[tuple[str, Document]], size: int = BATCH_SIZE
+) -> Iterator[tuple[Batch, int]]:
+    """(batch, lines in it): merges repeats of an _id within a batch, in file order."""
+    entries = iter(entries)
+    while chunk := list(islice(entries, size)):
+        batch: Batch = {}
+        for collection, doc in chunk:
+            pending = batch.setdefault(collection, {})
+            old = pending.get(doc["_id"])
+            pending[doc["_id"]] = doc if old is None else merge(collection, old, doc)
+        yield batch, len(chunk)
+
+
+def replay(path: Path, uri: str, database: str) -> tuple[int, FlushResult]:
+    """Write every document of the file; return (lines read, counts)."""
+    client = open_client(uri)
+    # Documents the server rejects again are collected next to the file, not lost.
+    rejected = DeadLetterFile(path.with_name(path.stem + ".rejected.jsonl"))
+    result, read = FlushResult(), 0
+    try:
+        db = client[database]
+        ensure_indexes(db)
+        for batch, lines in batches(read_dead_letters(path)):
+            read += lines
+            write_batch(db, batch, result, rejected)
+    finally:
+        client.close()
+    return read, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tlcrawl.storage.replay", description=__doc__)
+    parser.add_argument("file", type=Path, help="a dead-letter .jsonl file")
+    parser.add_argument("--uri", default=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017"))
+    parser.add_argument("--db", default=os.environ.get("MONGODB_DATABASE", "tlcrawl"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        read, result = replay(args.file, args.uri, args.db)
+    except (OSError, ValueError, PyMongoError) as exc:
+        print(f"replay into {mask_uri(args.uri)} failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"read {read}, upserted {result.upserted}, modified {result.modified}, "
+        f"rejected {result.dead_letter}"
+    )
+    return 1 if result.dead_letter else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Collection names and indexes of the archive.
+
+`ensure_indexes` is idempotent (MongoDB treats re-creating an identical index as a no-op), so the
+writer calls it at every start. The text index on `posts.text` is optional: servers without text
+search (secantusdb, used for tests and local runs) refuse it with code 67, and the archive works
+without it; the query tool asks `server_supports_text_index` before using `$text`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pymongo import ASCENDING, DESCENDING, TEXT, IndexModel
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+logger = logging.getLogger(__name__)
+
+FORUMS = "forums"
+THREADS = "threads"
+POSTS = "posts"
+USERS = "users"
+
+TEXT_INDEX_NAME = "posts_text"
+CANNOT_CREATE_INDEX = 67  # the server error code for an index type it does not support
+
+INDEXES: dict[str, list[IndexModel]] = {
+    POSTS: [
+        # One post per position in a thread; also serves "posts of thread X in order".
+        IndexModel([("thread_id", ASCENDING), ("number", ASCENDING)], unique=True),
+        IndexModel([("author", ASCENDING), ("posted_at", DESCENDING)]),
+        IndexModel([("reply_to", ASCENDING)]),  # "who replied to post X"
+        IndexModel([("quotes.parent_id", ASCENDING)]),  # "who quotes post X"
+    ],
+    THREADS: [IndexModel([("forum", ASCENDING), ("last_post_at", DESCENDING)])],
+    USERS: [IndexModel([("last_post_at", DESCENDING)])],  # recently active users
+}
+
+
+def ensure_indexes(db: Database) -> bool:
+    """Create every index (a no-op when they exist); return whether the text index exists."""
+    for collection, models in INDEXES.items():
+        db[collection].create_indexes(models)
+    return _ensure_text_index(db)
+
+
+def _ensure_text_index(db: Database) -> bool:
+    try:
+        db[POSTS].create_indexes([IndexModel([("text", TEXT)], name=TEXT_INDEX_NAME)])
+    except OperationFailure as exc:
+        if exc.code != CANNOT_CREATE_INDEX:
+            raise
+        logger.warning(
+            "This MongoDB server does not support text indexes (%s); the archive works without "
+            "one, but full-text search falls back to slower regex matching.",
+            exc.details.get("errmsg") if exc.details else exc,
+        )
+        return False
+    return True
+
+
+def server_supports_text_index(db: Database) -> bool:
+    """Whether `posts` has a text index, i.e. whether `$text` queries work on this database."""
+    indexes = db[POSTS].index_information()
+    return any(TEXT in dict(spec["key"]).values() for spec in indexes.values())

@@ -1,0 +1,261 @@
+"""A bulk writer: buffers upserts, flushes them in batches on one worker thread, never loses them.
+
+The buffer lives on the event loop's thread (`add` is a dict update, cheap enough for
+`process_item`); every blocking pymongo call runs on a single dedicated worker thread, which also
+keeps flushes in order. A flush that fails on a transient error (server down, reconnecting, timed
+out) is retried with exponential backoff within `retry_seconds`; what still cannot be written goes
+to the dead-letter file, is counted (`mongodb/dead_letter`) and logged. After a flush has run out of
+retries the next ones try once each, so a dead server does not stall the crawl; the first success
+restores full retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from typing import Any, Protocol
+
+import pymongo
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
+
+from tlcrawl.storage.deadletter import DeadLetterFile
+from tlcrawl.storage.documents import Document, merge, to_update
+from tlcrawl.storage.schema import POSTS, ensure_indexes
+
+logger = logging.getLogger(__name__)
+
+Batch = dict[str, dict[Any, Document]]  # collection -> _id -> document
+
+MAX_IN_FLIGHT = 2  # queued flushes beyond this make `wait_for_capacity` wait (backpressure)
+FIRST_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 15.0
+
+
+class Stats(Protocol):
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+class CounterStats(Counter):
+    """A minimal stats collector for use outside Scrapy (replay, benchmarks)."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self[key] += count
+
+
+@dataclass
+class FlushResult:
+    upserted: int = 0
+    modified: int = 0
+    history_appended: int = 0
+    retries: int = 0
+    dead_letter: int = 0
+
+    def record(self, stats: Stats) -> None:
+        stats.inc_value("mongodb/flushes")
+        for field in fields(self):
+            if value := getattr(self, field.name):
+                stats.inc_value(f"mongodb/{field.name}", value)
+
+
+def is_transient(exc: PyMongoError) -> bool:
+    """Errors worth retrying: the server is unreachable, restarting or slow."""
+    return (
+        isinstance(exc, ConnectionFailure)
+        or exc.timeout
+        or exc.has_error_label("RetryableWriteError")
+    )
+
+
+def write_batch(db: Database, batch: Batch, result: FlushResult, dead: DeadLetterFile) -> None:
+    """One attempt at writing `batch`; collections written are removed from it (for retries).
+
+    Documents the server rejects one by one (e.g. a duplicate key) are not retryable: they go to
+    the dead-letter file straight away.
+    """
+    for collection in list(batch):
+        docs = list(batch[collection].values())
+        changed = count_changed_posts(db, docs) if collection == POSTS else 0
+        ops = [to_update(collection, doc) for doc in docs]
+        try:
+            written = db[collection].bulk_write(ops, ordered=False).bulk_api_result
+        except BulkWriteError as exc:
+            written = exc.details
+            for error in written["writeErrors"]:
+                dead.append(collection, [docs[error["index"]]], error.get("errmsg", ""))
+                result.dead_letter += 1
+            _log_dead(len(written["writeErrors"]), collection, "rejected by the server", dead)
+        result.upserted += written["nUpserted"]
+        result.modified += written["nModified"]
+        result.history_appended += changed
+        del batch[collection]
+
+
+def count_changed_posts(db: Database, docs: list[Document]) -> int:
+    """How many of these posts are stored with another content hash (i.e. get a history entry).
+
+    Only for the `mongodb/history_appended` stat: the update itself decides on the server.
+    """
+    new_hashes = {doc["_id"]: doc["content_hash"] for doc in docs}
+    stored = db[POSTS].find({"_id": {"$in": list(new_hashes)}}, {"content_hash": 1})
+    old_hashes = [(doc["_id"], doc.get("content_hash")) for doc in stored]
+    return sum(1 for _id, old in old_hashes if isinstance(old, str) and old != new_hashes[_id])
+
+
+def _log_dead(count: int, collection: str, reason: str, dead: DeadLetterFile) -> None:
+    if count:
+        logger.error(
+            "%d %s document(s) %s; saved to %s (replay: python -m tlcrawl.storage.replay %s)",
+            *(count, collection, reason, dead.path, dead.path),
+        )
+
+
+class BulkWriter:
+    """Buffers documents per collection and writes them with unordered bulk upserts.
+
+    Use from a running asyncio event loop (Scrapy's asyncio reactor): `start()`, `add()` per
+    document, `await close()` at the end.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        dead_letter: DeadLetterFile,
+        stats: Stats | None = None,
+        *,
+        batch_size: int = 500,
+        flush_seconds: float = 2.0,
+        retry_seconds: float = 60.0,
+    ) -> None:
+        self.db = db
+        self.dead_letter = dead_letter
+        self.stats: Stats = stats if stats is not None else CounterStats()
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.retry_seconds = retry_seconds
+        self.text_index: bool | None = None  # known once indexes are ensured
+        self._buffer: Batch = {}
+        self._size = 0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mongodb-writer")
+        self._in_flight: deque[asyncio.Future] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Worker-thread state.
+        self._indexes_pending = True
+        self._failing = False
+
+    async def start(self) -> None:
+        """Start the flush timer and create the indexes (later, if the server is down now)."""
+        self._loop = asyncio.get_running_loop()
+        self._schedule_timer()
+        await self._loop.run_in_executor(self._executor, self._ensure_indexes)
+
+    def add(self, collection: str, doc: Document) -> None:
+        pending = self._buffer.setdefault(collection, {})
+        old = pending.get(doc["_id"])
+        if old is None:
+            pending[doc["_id"]] = doc
+            self._size += 1
+        else:  # the same _id twice in one batch: merged, so unordered writes stay deterministic
+            pending[doc["_id"]] = merge(collection, old, doc)
+        if self._size >= self.batch_size:
+            self.flush()
+
+    async def wait_for_capacity(self) -> None:
+        """Wait while more flushes are queued than the server keeps up with."""
+        while len(self._in_flight) > MAX_IN_FLIGHT:
+            await asyncio.wait([self._in_flight[0]])
+
+    def flush(self) -> asyncio.Future | None:
+        """Hand the buffer to the worker thread; None when there is nothing to write."""
+        if not self._size:
+            return None
+        assert self._loop is not None, "start() first"
+        batch, self._buffer, self._size = self._buffer, {}, 0
+        future = self._loop.run_in_executor(self._executor, self._write_with_retry, batch)
+        self._in_flight.append(future)
+        future.add_done_callback(self._flushed)
+        return future
+
+    async def close(self) -> None:
+        """Flush what is buffered and wait until every flush has finished."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self.flush()
+        while self._in_flight:
+            await asyncio.wait(list(self._in_flight))
+        self._executor.shutdown(wait=True)
+
+    def _schedule_timer(self) -> None:
+        assert self._loop is not None
+        self._timer = self._loop.call_later(self.flush_seconds, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.flush()
+        self._schedule_timer()
+
+    def _flushed(self, future: asyncio.Future) -> None:
+        self._in_flight.remove(future)
+        if future.cancelled():
+            return
+        if future.exception() is not None:  # a bug: _write_with_retry handles every error
+            logger.error("MongoDB flush crashed", exc_info=future.exception())
+            return
+        future.result().record(self.stats)
+
+    # --- worker thread ----------------------------------------------------------------------
+
+    def _ensure_indexes(self) -> None:
+        try:
+            with pymongo.timeout(self._attempt_seconds(0)):
+                self.db.command("ping")  # fail fast when the server is down
+            # Unbounded: building an index on a large collection may take a while.
+            self.text_index = ensure_indexes(self.db)
+        except PyMongoError as exc:
+            if is_transient(exc):
+                logger.warning("MongoDB unreachable, indexes will be created later: %s", exc)
+                return
+            logger.error("Could not create MongoDB indexes: %s", exc)
+        self._indexes_pending = False
+
+    def _attempt_seconds(self, remaining: float) -> float:
+        """Time allowed to one attempt: what is left of the retry budget, yet never nothing."""
+        return max(remaining, min(self.retry_seconds, 10.0))
+
+    def _write_with_retry(self, batch: Batch) -> FlushResult:
+        result = FlushResult()
+        deadline = time.monotonic() + (0 if self._failing else self.retry_seconds)
+        delay = FIRST_RETRY_DELAY
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                self._attempt(batch, result, remaining)
+                self._failing = False
+                return result
+            except PyMongoError as exc:
+                if not is_transient(exc) or remaining < delay:
+                    return self._give_up(batch, result, exc)
+                result.retries += 1
+                logger.warning("MongoDB write failed, retry in %.1f s: %s", delay, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
+            except Exception as exc:  # anything else (a bug, bad data): still keep the documents
+                return self._give_up(batch, result, exc)
+
+    def _attempt(self, batch: Batch, result: FlushResult, remaining: float) -> None:
+        if self._indexes_pending:
+            self._ensure_indexes()
+        # Bounds server selection and the writes by what is left of the retry budget.
+        with pymongo.timeout(self._attempt_seconds(remaining)):
+            write_batch(self.db, batch, result, self.dead_letter)
+
+    def _give_up(self, batch: Batch, result: FlushResult, error: Exception) -> FlushResult:
+        self._failing = isinstance(error, PyMongoError) and is_transient(error)
+        for collection, docs in batch.items():
+            result.dead_letter += self.dead_letter.append(collection, docs.values(), repr(error))
+            _log_dead(len(docs), collection, f"could not be written ({error})", self.dead_letter)
+        return result
