@@ -1,0 +1,171 @@
+"""A subforum index page (`/forum/<slug>/[?currentpage=N]`) → its thread rows and page count.
+
+Rows are the `tr`s of `table.solid` that hold a thread link. Cells are read relative to the topic
+cell (the one with the thread link): icon before it; author, replies, views, last post after it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import TypeVar
+
+from lxml.html import HtmlElement
+
+from tlcrawl.parsing import times, urls
+from tlcrawl.parsing.dom import has_class, load_html, text_of
+
+T = TypeVar("T")
+
+_STICKY_PREFIX = "Sticky:"
+_COUNT = re.compile(r"^\d[\d,]*$")
+_LAST_POST = re.compile(r"(\d{1,2}:\d{2} [A-Z][a-z]{2} \d{1,2} \d{4})\s*(.*)")
+
+
+@dataclass
+class IndexRow:
+    thread_id: int
+    forum: str
+    title: str
+    url: str  # canonical page-1 URL on the crawl base
+    author: str | None
+    replies: int | None
+    views: int | None
+    sticky: bool
+    locked: bool
+    last_post_at: datetime | None
+    last_poster: str | None
+
+
+@dataclass
+class ForumIndexPage:
+    forum: str | None
+    page: int
+    pages: int
+    rows: list[IndexRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_forum_index(html: str | bytes, url: str) -> ForumIndexPage:
+    """Parse one subforum index page fetched from `url`; never raises for bad markup.
+
+    A row with a thread link is always kept (the thread is what matters); its unreadable cells
+    are None and reported in `problems`.
+    """
+    root = load_html(html)
+    scope = (root.xpath("//div[@id='main-content']") or [root])[0]
+    forum, url_page = urls.parse_forum_url(url) or (None, 1)
+    problems = [] if forum else [f"not a subforum URL: {url}"]
+    page, pages = _pager(scope, url, url_page)
+    rows = []
+    for row in scope.xpath(f".//table[{has_class('solid')}]//tr"):
+        link = _thread_link(row, url)
+        if link is not None:  # else a heading or spacer row
+            rows.append(_row(row, link, url, problems))
+    return ForumIndexPage(forum, page, pages, rows, problems)
+
+
+def _pager(scope: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
+    """(current page, total pages) from `div.pagination` links `?currentpage=N`."""
+    current: int | None = None
+    seen = [1, url_page]
+    for block in scope.xpath(f".//div[{has_class('pagination')}]"):
+        for href in block.xpath(".//a/@href"):
+            parsed = urls.parse_forum_url(href, url)
+            if parsed:
+                seen.append(parsed[1])
+        for marker in block.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
+            label = text_of(marker)
+            if label.isdigit():
+                current = int(label)
+    page = current or url_page
+    return page, max([*seen, page])
+
+
+def _thread_link(row: HtmlElement, url: str) -> tuple[HtmlElement, urls.ThreadRef] | None:
+    """The row's topic link: a titled thread link that is not the `?page=last` shortcut."""
+    for link in row.xpath(".//a[@href]"):
+        ref = urls.parse_thread_url(link.get("href"), url)
+        if ref and ref.canonical_url and not ref.last_page and not ref.view_all and text_of(link):
+            return link, ref
+    return None
+
+
+def _row(
+    row: HtmlElement, link: tuple[HtmlElement, urls.ThreadRef], url: str, problems: list[str]
+) -> IndexRow:
+    element, ref = link
+    title = text_of(element)
+    cells = row.xpath("./td | ./th")
+    topic = next((i for i, cell in enumerate(cells) if element in cell.iter("a")), -1)
+    # Cells after the topic: author, replies, views, last post; missing ones read as None.
+    after = [*cells[topic + 1 : topic + 5], *[None] * 4][:4] if topic >= 0 else [None] * 4
+    report = partial(_read_cell, label=f"thread {ref.thread_id}", problems=problems)
+    icons = _icon_alts(cells[topic - 1]) if topic > 0 else set()
+    topic_text = text_of(cells[topic]) if topic >= 0 else title
+    author = report(_author, after[0], "author")
+    replies = report(_count, after[1], "replies")
+    views = report(_count, after[2], "views")
+    last_post_at, last_poster = report(_last_post, after[3], "last post") or (None, None)
+    return IndexRow(
+        thread_id=ref.thread_id,
+        forum=ref.forum,
+        title=title.removeprefix(_STICKY_PREFIX).strip(),
+        url=urls.canonical_thread_url(element.get("href"), url),
+        author=author,
+        replies=replies,
+        views=views,
+        sticky=topic_text.startswith(_STICKY_PREFIX) or "Sticky" in icons,
+        locked="Locked" in icons,
+        last_post_at=last_post_at,
+        last_poster=last_poster,
+    )
+
+
+def _read_cell(
+    read: Callable[[HtmlElement], T],
+    cell: HtmlElement | None,
+    what: str,
+    *,
+    label: str,
+    problems: list[str],
+) -> T | None:
+    """`read(cell)`; a missing or unreadable cell is noted in `problems` and reads as None."""
+    if cell is None:
+        problems.append(f"{label}: no {what} cell")
+        return None
+    try:
+        return read(cell)
+    except ValueError as error:
+        problems.append(f"{label}: unreadable {what} ({error})")
+        return None
+
+
+def _icon_alts(cell: HtmlElement) -> set[str]:
+    return {alt.strip() for alt in cell.xpath(".//img/@alt")}
+
+
+def _author(cell: HtmlElement) -> str:
+    name = text_of(cell)
+    if not name:
+        raise ValueError("empty")
+    return name
+
+
+def _count(cell: HtmlElement) -> int:
+    label = text_of(cell)
+    if not _COUNT.match(label):
+        raise ValueError(repr(label))
+    return int(label.replace(",", ""))
+
+
+def _last_post(cell: HtmlElement) -> tuple[datetime, str | None]:
+    """`10:56 Apr 21 2012<br>name` → (GMT time, poster); the br may leave no space between."""
+    match = _LAST_POST.search(text_of(cell))
+    if not match:
+        raise ValueError(repr(text_of(cell)))
+    poster = match.group(2).removeprefix("by ").strip()
+    return times.parse_index_time(match.group(1)), poster or None
