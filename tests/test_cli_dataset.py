@@ -1,0 +1,203 @@
+"""A small, hand-built archive following docs/data-contract.md, for the query tests.
+
+`load_sample(db)` writes it into a pymongo Database; the `sample_db` fixture gives each test its own
+freshly loaded database. Import both from here (`from tests.test_cli_dataset import ...`).
+
+Thread 601234 (games, 5 posts, November 2023):
+    #1 Zergling
+    #2 Plexa     quotes #1
+    #3 Zergling  quotes #2 (whose quote of #1 is nested inside, not a direct quote)
+    #4 Jaedong   quotes #1 and #3                  reply_to [#1, #3]
+    #5 Plexa     quotes #4, a header-only quote of Boxer (no parent), a quote with no header
+Thread 601300 (sc2, 3 posts, Dec 2023 - Jan 2024):
+    #1 Jaedong
+    #2 Zergling  quotes #1
+    #3 Plexa     quotes post #1 of thread 601234 (a cross-thread quote); its text contains `.*`
+Direct quotes per quoted post: 1001 -> 3 (from 1002, 1004, 2003), 1002, 1003, 1004, 2001 -> 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.database import Database
+
+BASE = "https://tl.net"
+CRAWLED = datetime(2024, 2, 1, 12, 0, tzinfo=UTC)
+CRAWLED_LATER = datetime(2024, 2, 3, 8, 30, tzinfo=UTC)
+
+
+def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2023) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def quote(
+    author: str | None, parent_id: int | None, text: str, nested: list | None = None
+) -> dict[str, Any]:
+    return {
+        "author": author,
+        "quoted_at": None,
+        "text": text,
+        "parent_id": parent_id,
+        "confidence": 1.0 if parent_id is not None else None,
+        "quotes": nested or [],
+    }
+
+
+def post(
+    post_id: int,
+    thread_id: int,
+    forum: str,
+    number: int,
+    author: str,
+    posted_at: datetime,
+    text: str,
+    quotes: list[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    reply_to: list[int] = []
+    for q in quotes:
+        if q["parent_id"] is not None and q["parent_id"] not in reply_to:
+            reply_to.append(q["parent_id"])
+    html = "".join(f"<p>{line}</p>" for line in text.split("\n"))
+    return {
+        "_id": post_id,
+        "thread_id": thread_id,
+        "forum": forum,
+        "page": 1,
+        "number": number,
+        "url": f"{BASE}/forum/viewpost.php?post_id={post_id}",
+        "author": author,
+        "posted_at": posted_at,
+        "edited_at": None,
+        "html": html,
+        "text": text,
+        "quotes": list(quotes),
+        "reply_to": reply_to,
+        "signature": None,
+        "links": [],
+        "images": [],
+        "videos": [],
+        "tl_plus": False,
+        "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+        "crawled_at": CRAWLED_LATER if thread_id == 601300 else CRAWLED,
+    }
+
+
+FORUMS = [
+    {"_id": "games", "forum_id": 12, "name": "General Games", "url": f"{BASE}/forum/games/"},
+    {"_id": "sc2", "forum_id": None, "name": "StarCraft 2", "url": f"{BASE}/forum/sc2/"},
+]
+
+POSTS = [
+    post(
+        1001, 601234, "games", 1, "Zergling", at(11, 28, 10),
+        "What are you playing?\nMe: Factorio.",
+    ),
+    post(
+        1002, 601234, "games", 2, "Plexa", at(11, 28, 11),
+        "Elden Ring again.",
+        [quote("Zergling", 1001, "What are you playing?")],
+    ),
+    post(
+        1003, 601234, "games", 3, "Zergling", at(11, 28, 12, 30),
+        "Which build?",
+        [quote("Plexa", 1002, "Elden Ring again.", [quote("Zergling", 1001, "What are you...")])],
+    ),
+    post(
+        1004, 601234, "games", 4, "Jaedong", at(11, 29, 9),
+        "Factorio is the best.\nStrength build, obviously.",
+        [quote("Zergling", 1001, "Me: Factorio."), quote("Zergling", 1003, "Which build?")],
+    ),
+    post(
+        1005, 601234, "games", 5, "Plexa", at(11, 30, 23, 59),
+        "Agreed. [b]Not markup[/b]",
+        [
+            quote("Jaedong", 1004, "Factorio is the best."),
+            quote("Boxer", None, "Never give up."),
+            quote(None, None, "anonymous words"),
+        ],
+    ),
+    post(2001, 601300, "sc2", 1, "Jaedong", at(12, 30, 18), "Patch 5.0.12 is live.\nNotes inside."),
+    post(
+        2002, 601300, "sc2", 2, "Zergling", at(1, 2, 7, year=2024),
+        "Zerg is fine. FACTORIO later.",
+        [quote("Jaedong", 2001, "Patch 5.0.12 is live.")],
+    ),
+    post(
+        2003, 601300, "sc2", 3, "Plexa", at(1, 3, 20, year=2024),
+        "Use .* to match anything",
+        [quote("Zergling", 1001, "What are you playing?")],
+    ),
+]  # fmt: skip
+
+THREADS = [
+    {
+        "_id": 601234,
+        "forum": "games",
+        "title": "What are you playing?",
+        "url": f"{BASE}/forum/games/601234-what-are-you-playing",
+        "author": "Zergling",
+        "replies": 4,
+        "views": 1520,
+        "pages": 1,
+        "locked": False,
+        "sticky": False,
+        "first_post_at": at(11, 28, 10),
+        "last_post_at": at(11, 30, 23, 59),
+        "crawled_at": CRAWLED,
+    },
+    {
+        "_id": 601300,
+        "forum": "sc2",
+        "title": "Patch 5.0.12 discussion",
+        "url": f"{BASE}/forum/sc2/601300-patch-5012-discussion",
+        "author": "Jaedong",
+        "replies": 2,
+        "views": 98000,
+        "pages": 1,
+        "locked": True,
+        "sticky": False,
+        "first_post_at": at(12, 30, 18),
+        "last_post_at": at(1, 3, 20, year=2024),
+        "crawled_at": CRAWLED_LATER,
+    },
+]
+
+
+def user(name: str, country: str | None, post_count: int, joined: str) -> dict[str, Any]:
+    own = [p["posted_at"] for p in POSTS if p["author"] == name]
+    return {
+        "_id": name,
+        "country": country,
+        "post_count": post_count,
+        "joined": joined,
+        "profile_url": f"{BASE}/forum/profile.php?user={name}",
+        "first_post_at": min(own),
+        "last_post_at": max(own),
+    }
+
+
+USERS = [
+    user("Zergling", "Korea (South)", 4821, "2009-03"),
+    user("Plexa", "Australia", 12950, "2006-11"),
+    user("Jaedong", None, 310, "2012-07"),
+]
+
+
+def load_sample(db: Database) -> None:
+    """Write the sample forums, threads, posts and users into `db`."""
+    db.forums.insert_many(FORUMS)
+    db.threads.insert_many(THREADS)
+    db.posts.insert_many(POSTS)
+    db.users.insert_many(USERS)
+
+
+@pytest.fixture
+def sample_db(mongo_client, mongo_db_name) -> Iterator[Database]:
+    database = mongo_client[mongo_db_name]
+    load_sample(database)
+    yield database

@@ -1,0 +1,375 @@
+"""Read-only queries over the archive (schema: docs/data-contract.md).
+
+Every function takes a pymongo ``Database`` and returns plain data (dicts, lists, datetimes), so
+the CLI only formats results and the README cookbook can mirror each query. User input is only
+ever placed as a *value* in a ``$match``/``find`` filter (a literal there), never as an operator,
+a field path or an unescaped regular expression.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo.database import Database
+
+Doc = dict[str, Any]
+
+# Fields the thread and search views need; the stored HTML is never loaded.
+POST_FIELDS = {
+    "_id": 1,
+    "thread_id": 1,
+    "forum": 1,
+    "number": 1,
+    "author": 1,
+    "posted_at": 1,
+    "text": 1,
+    "quotes": 1,
+    "reply_to": 1,
+}
+
+_THREAD_URL = re.compile(r"/forum/[^/?#]+/(\d+)(?:-[^/?#]*)?/?(?:[?#].*)?$")
+_TOPIC_ID_URL = re.compile(r"[?&]topic_id=(\d+)(?:[&#].*)?$")
+
+
+def parse_thread_ref(ref: str) -> int | None:
+    """A thread id from `12345` or a thread URL (`…/forum/<slug>/<id>-<title>`,
+    `…/forum/viewmessage.php?topic_id=<id>`); None when it is neither."""
+    ref = ref.strip()
+    if ref.isascii() and ref.isdigit():
+        return int(ref)
+    if not ref.lower().startswith(("http://", "https://", "/forum/")):
+        return None
+    match = _THREAD_URL.search(ref) or _TOPIC_ID_URL.search(ref)
+    return int(match.group(1)) if match else None
+
+
+def first_line(text: str | None) -> str:
+    return (text or "").split("\n", 1)[0]
+
+
+# --- threads ---------------------------------------------------------------------------------
+
+
+def get_thread(db: Database, thread_id: int) -> Doc | None:
+    return db.threads.find_one({"_id": thread_id})
+
+
+def thread_posts(db: Database, thread_id: int) -> list[Doc]:
+    """The thread's posts in order (by post number)."""
+    return list(db.posts.find({"thread_id": thread_id}, POST_FIELDS).sort("number", 1))
+
+
+def posts_by_id(db: Database, ids: list[int]) -> dict[int, Doc]:
+    """Post id -> {_id, thread_id, number, author} for the given ids (e.g. quoted posts)."""
+    fields = {"thread_id": 1, "number": 1, "author": 1}
+    return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, fields)}
+
+
+def quoted_refs(db: Database, posts: list[Doc]) -> dict[int, list[Doc]]:
+    """For each post id, whom its direct quotes quote: one {parent_id, number, author, thread_id}
+    per quote, in order. `number` is None when the quoted post is unknown (not resolved or not
+    archived); `author` then comes from the quote header."""
+    parent_ids = {q["parent_id"] for p in posts for q in p.get("quotes", []) if q.get("parent_id")}
+    parents = posts_by_id(db, sorted(parent_ids))
+    refs: dict[int, list[Doc]] = {}
+    for post in posts:
+        refs[post["_id"]] = [
+            _quote_ref(q, parents.get(q.get("parent_id"))) for q in post.get("quotes", [])
+        ]
+    return refs
+
+
+def _quote_ref(quote: Doc, parent: Doc | None) -> Doc:
+    if parent is None:
+        return {"parent_id": None, "number": None, "author": quote.get("author"), "thread_id": None}
+    return {
+        "parent_id": parent["_id"],
+        "number": parent["number"],
+        "author": parent["author"],
+        "thread_id": parent["thread_id"],
+    }
+
+
+@dataclass
+class TreeNode:
+    post: Doc
+    children: list[TreeNode] = field(default_factory=list)
+    # Other earlier posts of the thread this post also replies to (it sits under the first one).
+    also_replies_to: list[int] = field(default_factory=list)
+
+
+def reply_tree(posts: list[Doc]) -> list[TreeNode]:
+    """The posts as a forest: each post under the first post of its `reply_to` that is earlier in
+    the same thread; posts replying to nothing in the thread are roots. Order is kept."""
+    position = {post["_id"]: index for index, post in enumerate(posts)}
+    nodes = {post["_id"]: TreeNode(post) for post in posts}
+    roots: list[TreeNode] = []
+    for index, post in enumerate(posts):
+        parents = [pid for pid in post.get("reply_to", []) if position.get(pid, index) < index]
+        node = nodes[post["_id"]]
+        if not parents:
+            roots.append(node)
+            continue
+        nodes[parents[0]].children.append(node)
+        node.also_replies_to = [nodes[pid].post["number"] for pid in parents[1:]]
+    return roots
+
+
+def quote_edges(posts: list[Doc]) -> list[tuple[int, int]]:
+    """(quoting post id, quoted post id) for every direct quote with a known parent, in order."""
+    return [
+        (post["_id"], quote["parent_id"])
+        for post in posts
+        for quote in post.get("quotes", [])
+        if quote.get("parent_id") is not None
+    ]
+
+
+# --- users -----------------------------------------------------------------------------------
+
+
+def get_user(db: Database, name: str) -> Doc | None:
+    return db.users.find_one({"_id": name})
+
+
+def user_posts_by_forum(db: Database, name: str) -> list[Doc]:
+    """[{forum, posts}] for the user's archived posts, most posts first."""
+    pipeline = [
+        {"$match": {"author": name}},
+        {"$group": {"_id": "$forum", "posts": {"$sum": 1}}},
+        {"$sort": {"posts": -1, "_id": 1}},
+    ]
+    return [{"forum": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+
+
+# One document per direct quote: {quoting, quoted}. The quoted user is the author of the quoted
+# post when it is known, else the name in the quote header; quotes of nobody known are dropped.
+QUOTE_PAIR_STAGES: list[Doc] = [
+    {"$unwind": "$quotes"},
+    {
+        "$lookup": {
+            "from": "posts",
+            "localField": "quotes.parent_id",
+            "foreignField": "_id",
+            "as": "parent",
+        }
+    },
+    {
+        "$project": {
+            "_id": 0,
+            "quoting": "$author",
+            "quoted": {"$ifNull": [{"$arrayElemAt": ["$parent.author", 0]}, "$quotes.author"]},
+        }
+    },
+    {"$match": {"quoted": {"$ne": None}}},
+]
+
+
+def who_quotes_whom(db: Database, match: Doc | None = None, limit: int = 20) -> list[Doc]:
+    """[{quoting, quoted, quotes}]: pairs of users, most quotes first, over the posts matching
+    `match`."""
+    pipeline = [{"$match": match or {}}, *QUOTE_PAIR_STAGES]
+    pipeline += [
+        {"$group": {"_id": {"quoting": "$quoting", "quoted": "$quoted"}, "quotes": {"$sum": 1}}},
+        {"$sort": {"quotes": -1, "_id.quoting": 1, "_id.quoted": 1}},
+        {"$limit": limit},
+    ]
+    return [{**d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+
+
+def user_quotes(db: Database, name: str, limit: int = 10) -> list[Doc]:
+    """Whom `name` quotes most: [{user, quotes}]."""
+    pairs = who_quotes_whom(db, {"author": name}, limit)
+    return [{"user": p["quoted"], "quotes": p["quotes"]} for p in pairs]
+
+
+def user_quoted_by(db: Database, name: str, limit: int = 10) -> list[Doc]:
+    """Who quotes `name` most: [{user, quotes}]."""
+    own_posts = db.posts.distinct("_id", {"author": name})
+    candidates = {"$or": [{"quotes.author": name}, {"reply_to": {"$in": own_posts}}]}
+    pipeline = [{"$match": candidates}, *QUOTE_PAIR_STAGES, {"$match": {"quoted": name}}]
+    pipeline += [
+        {"$group": {"_id": "$quoting", "quotes": {"$sum": 1}}},
+        {"$sort": {"quotes": -1, "_id": 1}},
+        {"$limit": limit},
+    ]
+    return [{"user": d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResult:
+    method: str  # "text" ($text on a text index) or "regex" (case-insensitive substring)
+    posts: list[Doc]
+
+
+def has_text_index(db: Database, collection: str = "posts") -> bool:
+    """True when the collection has a text index (real MongoDB; secantusdb has none)."""
+    return any("text" in index["key"].values() for index in db[collection].list_indexes())
+
+
+def search_filter(
+    text: str,
+    method: str,
+    forum: str | None = None,
+    author: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Doc:
+    """The posts filter for a search. `text` is always literal: a quoted phrase for `$text`
+    (double quotes removed, so it cannot end the phrase), an escaped regex otherwise.
+    `since` is inclusive and `until` exclusive."""
+    query: Doc = {}
+    if method == "text":
+        query["$text"] = {"$search": '"' + text.replace('"', " ").strip() + '"'}
+    else:
+        query["text"] = {"$regex": re.escape(text), "$options": "i"}
+    if forum is not None:
+        query["forum"] = forum
+    if author is not None:
+        query["author"] = author
+    posted: Doc = {}
+    if since is not None:
+        posted["$gte"] = since
+    if until is not None:
+        posted["$lt"] = until
+    if posted:
+        query["posted_at"] = posted
+    return query
+
+
+def search_posts(
+    db: Database,
+    text: str,
+    *,
+    forum: str | None = None,
+    author: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 20,
+) -> SearchResult:
+    """Posts whose text contains `text`: by relevance with a text index, else newest first."""
+    method = "text" if has_text_index(db) else "regex"
+    query = search_filter(text, method, forum, author, since, until)
+    cursor = db.posts.find(query, POST_FIELDS)
+    if method == "text":
+        cursor = cursor.sort([("score", {"$meta": "textScore"})])
+    else:
+        cursor = cursor.sort([("posted_at", -1), ("_id", -1)])
+    return SearchResult(method, list(cursor.limit(limit)))
+
+
+# --- top lists -------------------------------------------------------------------------------
+
+
+def _forum_match(forum: str | None) -> list[Doc]:
+    return [{"$match": {"forum": forum}}] if forum is not None else []
+
+
+def top_quoted(db: Database, forum: str | None = None, limit: int = 10) -> list[Doc]:
+    """Most-quoted posts: [{post_id, quotes, number, author, thread_id, text}], where `quotes`
+    counts the direct quotes (anywhere in the archive) whose parent_id is the post."""
+    pipeline = [
+        {"$unwind": "$quotes"},
+        {"$match": {"quotes.parent_id": {"$ne": None}}},
+        {"$group": {"_id": "$quotes.parent_id", "quotes": {"$sum": 1}}},
+        {"$lookup": {"from": "posts", "localField": "_id", "foreignField": "_id", "as": "post"}},
+        {"$unwind": "$post"},
+        *([{"$match": {"post.forum": forum}}] if forum is not None else []),
+        {"$sort": {"quotes": -1, "_id": 1}},
+        {"$limit": limit},
+    ]
+    return [
+        {
+            "post_id": d["_id"],
+            "quotes": d["quotes"],
+            "thread_id": d["post"]["thread_id"],
+            "number": d["post"]["number"],
+            "author": d["post"]["author"],
+            "text": d["post"].get("text", ""),
+        }
+        for d in db.posts.aggregate(pipeline)
+    ]
+
+
+def top_posters(db: Database, forum: str | None = None, limit: int = 10) -> list[Doc]:
+    """[{author, posts}] by archived posts, most first."""
+    pipeline = [
+        *_forum_match(forum),
+        {"$group": {"_id": "$author", "posts": {"$sum": 1}}},
+        {"$sort": {"posts": -1, "_id": 1}},
+        {"$limit": limit},
+    ]
+    return [{"author": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+
+
+def top_threads(
+    db: Database, forum: str | None = None, limit: int = 10, by: str = "replies"
+) -> list[Doc]:
+    """Threads sorted by `replies` or `views`, highest first (unknown views last)."""
+    if by not in ("replies", "views"):
+        raise ValueError(f"cannot sort threads by {by!r}")
+    query = {"forum": forum} if forum is not None else {}
+    fields = {"forum": 1, "title": 1, "author": 1, "replies": 1, "views": 1, "last_post_at": 1}
+    cursor = db.threads.find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
+    return list(cursor)
+
+
+# --- stats -----------------------------------------------------------------------------------
+
+
+def counts_per_forum(db: Database) -> list[Doc]:
+    """[{forum, name, threads, posts}] for every forum seen in forums, threads or posts."""
+    names = {d["_id"]: d.get("name") for d in db.forums.find({}, {"name": 1})}
+    threads = _count_by(db, "threads", "$forum")
+    posts = _count_by(db, "posts", "$forum")
+    slugs = sorted(set(names) | set(threads) | set(posts), key=str)
+    return [
+        {
+            "forum": slug,
+            "name": names.get(slug),
+            "threads": threads.get(slug, 0),
+            "posts": posts.get(slug, 0),
+        }
+        for slug in slugs
+    ]
+
+
+def _count_by(db: Database, collection: str, key: Any) -> dict[Any, int]:
+    pipeline = [{"$group": {"_id": key, "n": {"$sum": 1}}}]
+    return {d["_id"]: d["n"] for d in db[collection].aggregate(pipeline)}
+
+
+def posts_per_month(db: Database, forum: str | None = None) -> list[Doc]:
+    """[{month: "YYYY-MM", posts}] in month order (UTC)."""
+    pipeline = [
+        *_forum_match(forum),
+        {"$match": {"posted_at": {"$type": "date"}}},
+        {
+            "$group": {
+                "_id": {"$dateToString": {"format": "%Y-%m", "date": "$posted_at"}},
+                "posts": {"$sum": 1},
+            }
+        },
+        {"$sort": {"_id": 1}},
+    ]
+    return [{"month": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+
+
+COLLECTIONS = ("forums", "threads", "posts", "users")
+
+
+def crawl_freshness(db: Database) -> list[Doc]:
+    """[{collection, documents, latest_crawled_at}] (None when nothing there has crawled_at)."""
+    rows = []
+    for name in COLLECTIONS:
+        pipeline = [{"$group": {"_id": None, "latest": {"$max": "$crawled_at"}}}]
+        latest = next(iter(db[name].aggregate(pipeline)), {}).get("latest")
+        count = db[name].estimated_document_count()
+        rows.append({"collection": name, "documents": count, "latest_crawled_at": latest})
+    return rows
