@@ -65,19 +65,14 @@ def _auth_header() -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def request(
-    path: str,
-    data: list[tuple[str, str]] | None = None,
-    raw: bool = False,
-    headers: dict[str, str] | None = None,
-):
+def request(path: str, data: list[tuple[str, str]] | None = None, raw: bool = False):
     """GET (data None) or POST form data to the server; return parsed JSON (or bytes if raw).
 
     Raises CtlError for connection failures, HTTP errors and JSON answers whose status isn't "ok".
     """
     url = f"{server_url()}/{path.lstrip('/')}"
     body = urllib.parse.urlencode(data).encode() if data is not None else None
-    req = urllib.request.Request(url, data=body, headers={**_auth_header(), **(headers or {})})
+    req = urllib.request.Request(url, data=body, headers=_auth_header())
     try:
         with urllib.request.urlopen(req, timeout=60) as response:
             content = response.read()
@@ -194,10 +189,13 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     if not version.isdigit():
         raise CtlError(f"version {version!r}: use an integer (dotted versions sort as text)")
     with tempfile.TemporaryDirectory(prefix="tlcrawl-egg-") as tmp:
-        egg = Path(tmp) / f"{PROJECT}-{version}.egg"
-        built = _scrapyd_deploy("--build-egg", str(egg))
-        if built.returncode != 0 or not egg.exists():
-            raise CtlError(f"building the egg failed:\n{built.stdout}{built.stderr}")
+        if args.egg:  # one egg built once, deployed to several hosts
+            egg = Path(args.egg).resolve()
+        else:
+            egg = Path(tmp) / f"{PROJECT}-{version}.egg"
+            built = _scrapyd_deploy("--build-egg", str(egg))
+            if built.returncode != 0 or not egg.exists():
+                raise CtlError(f"building the egg failed:\n{built.stdout}{built.stderr}")
         check_egg(egg)
         uploaded = _scrapyd_deploy("--egg", str(egg), "--version", version)
     sys.stderr.write(uploaded.stderr)
@@ -290,9 +288,8 @@ def follow(job: str, timeout: float, interval: float = 2.0) -> dict:
     log_url = entry.get("log_url")
     if not log_url:
         raise CtlError(f"job {job} finished, but Scrapyd keeps no log (logs_dir is empty)")
-    # The stats are dumped at the very end: the last 256 KiB of a long crawl's log are enough.
-    tail_bytes = request(log_url, raw=True, headers={"Range": "bytes=-262144"})
-    log_text = tail_bytes.decode("utf-8", errors="replace")
+    # The whole log: Twisted's static files answer 500 to a suffix Range longer than the file.
+    log_text = request(log_url, raw=True).decode("utf-8", errors="replace")
     stats = job_stats(log_text)
     if stats is None:
         tail = "\n".join(log_text.splitlines()[-20:])
@@ -331,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
 
     deploy = sub.add_parser("deploy", help="build the egg, check it, upload it with scrapyd-deploy")
     deploy.add_argument("--version", help="integer egg version (default: Unix time)")
+    deploy.add_argument("--egg", help="upload this egg (from `scrapyd-deploy --build-egg`)")
     deploy.set_defaults(func=cmd_deploy)
 
     schedule = sub.add_parser("schedule", help="schedule a spider; prints the job id")
