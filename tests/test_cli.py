@@ -73,13 +73,11 @@ def test_thread_by_url_shows_cross_thread_quotes(tl):
     url = "https://tl.net/forum/sc2/601300-patch-5012-discussion?page=1#3"
     rows = json_lines(tl("thread", url, "--json"))
     assert [r["post_id"] for r in rows] == [2001, 2002, 2003]
-    assert rows[2]["quotes"][0] == {
-        "post_id": 1001,
-        "number": 1,
-        "author": "Zergling",
-        "thread_id": 601234,
-    }
-    assert "#1 Zergling (thread 601234)" in tl("thread", url).stdout
+    assert rows[2]["quotes"] == [
+        {"post_id": 1001, "number": 1, "author": "Zergling", "thread_id": 601234},
+        {"post_id": 2002, "number": 2, "author": "Zergling", "thread_id": 601300},
+    ]
+    assert "#1 Zergling (thread 601234), #2 Zergling" in tl("thread", url).stdout
 
 
 def test_thread_reply_tree(tl):
@@ -130,8 +128,9 @@ def test_user_json_profile_forums_and_quote_partners(tl):
     assert row["profile"]["country"] == "Australia"
     assert row["profile"]["first_post_at"] == "2023-11-28T11:00:00+00:00"
     assert row["posts_by_forum"] == [{"forum": "games", "posts": 2}, {"forum": "sc2", "posts": 1}]
+    # The quote without header in 2003 counts for Zergling, the author of the quoted post.
     assert row["quotes"] == [
-        {"user": "Zergling", "quotes": 2},
+        {"user": "Zergling", "quotes": 3},
         {"user": "Boxer", "quotes": 1},
         {"user": "Jaedong", "quotes": 1},
     ]
@@ -140,8 +139,13 @@ def test_user_json_profile_forums_and_quote_partners(tl):
 
 def test_user_quoted_by_counts_each_direct_quote(tl):
     (row,) = json_lines(tl("user", "Zergling", "--json"))
-    assert row["quoted_by"] == [{"user": "Jaedong", "quotes": 2}, {"user": "Plexa", "quotes": 2}]
+    assert row["quoted_by"] == [{"user": "Plexa", "quotes": 3}, {"user": "Jaedong", "quotes": 2}]
     assert row["quotes"] == [{"user": "Jaedong", "quotes": 1}, {"user": "Plexa", "quotes": 1}]
+    (jaedong,) = json_lines(tl("user", "Jaedong", "--json"))
+    assert jaedong["quoted_by"] == [
+        {"user": "Plexa", "quotes": 1},
+        {"user": "Zergling", "quotes": 1},
+    ]
 
 
 def test_user_table(tl):
@@ -227,10 +231,11 @@ def test_top_quoted(tl):
         (1003, 1),
         (1004, 1),
         (2001, 1),
+        (2002, 1),
     ]
     assert rows[0]["author"] == "Zergling"
     sc2 = json_lines(tl("top", "quoted", "--forum", "sc2", "--json"))
-    assert [r["post_id"] for r in sc2] == [2001]
+    assert [r["post_id"] for r in sc2] == [2001, 2002]
     assert "What are you playing?" in tl("top", "quoted", "--limit", "1").stdout
 
 

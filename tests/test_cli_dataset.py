@@ -12,8 +12,9 @@ Thread 601234 (games, 5 posts, November 2023):
 Thread 601300 (sc2, 3 posts, Dec 2023 - Jan 2024):
     #1 Jaedong
     #2 Zergling  quotes #1
-    #3 Plexa     quotes post #1 of thread 601234 (a cross-thread quote); its text contains `.*`
-Direct quotes per quoted post: 1001 -> 3 (from 1002, 1004, 2003), 1002, 1003, 1004, 2001 -> 1.
+    #3 Plexa     quotes post #1 of thread 601234 (a cross-thread quote) and, in a quote without
+                 header, #2 (its author known only from the parent post); its text contains `.*`
+Direct quotes per quoted post: 1001 -> 3 (from 1002, 1004, 2003); 1002, 1003, 1004, 2001, 2002 -> 1.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ POSTS = [
     post(
         2003, 601300, "sc2", 3, "Plexa", at(1, 3, 20, year=2024),
         "Use .* to match anything",
-        [quote("Zergling", 1001, "What are you playing?")],
+        [quote("Zergling", 1001, "What are you playing?"), quote(None, 2002, "Zerg is fine.")],
     ),
 ]  # fmt: skip
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from pymongo.database import Database
 
+from tlcrawl.storage.schema import server_supports_text_index
+
 Doc = dict[str, Any]
 
 # Fields the thread and search views need; the stored HTML is never loaded.
@@ -157,11 +159,12 @@ QUOTE_PAIR_STAGES: list[Doc] = [
             "as": "parent",
         }
     },
+    {"$unwind": {"path": "$parent", "preserveNullAndEmptyArrays": True}},
     {
         "$project": {
             "_id": 0,
             "quoting": "$author",
-            "quoted": {"$ifNull": [{"$arrayElemAt": ["$parent.author", 0]}, "$quotes.author"]},
+            "quoted": {"$ifNull": ["$parent.author", "$quotes.author"]},
         }
     },
     {"$match": {"quoted": {"$ne": None}}},
@@ -208,11 +211,6 @@ class SearchResult:
     posts: list[Doc]
 
 
-def has_text_index(db: Database, collection: str = "posts") -> bool:
-    """True when the collection has a text index (real MongoDB; secantusdb has none)."""
-    return any("text" in index["key"].values() for index in db[collection].list_indexes())
-
-
 def search_filter(
     text: str,
     method: str,
@@ -254,7 +252,7 @@ def search_posts(
     limit: int = 20,
 ) -> SearchResult:
     """Posts whose text contains `text`: by relevance with a text index, else newest first."""
-    method = "text" if has_text_index(db) else "regex"
+    method = "text" if server_supports_text_index(db) else "regex"
     query = search_filter(text, method, forum, author, since, until)
     cursor = db.posts.find(query, POST_FIELDS)
     if method == "text":
