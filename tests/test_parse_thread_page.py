@@ -310,3 +310,15 @@ def test_url_that_is_not_a_thread_without_pager_is_a_problem():
 def test_bytes_are_utf8_without_a_charset_declaration():
     html = _header(1, author="Zerg’s Ümlaut").encode() + BODY.format(n=1).encode()
     assert parse_thread_page(html, SEED_URL).posts[0].author == "Zerg’s Ümlaut"
+
+
+def test_body_html_keeps_entities_escaped_and_drops_the_section_tag():
+    section = '<section title="a>b" class="x">1 &lt; 2 &amp; <i>x</i></section>'
+    body = f'<article class="forumPost">{section}</article>'
+    page = parse_thread_page(_header(1) + body, SEED_URL)
+    assert page.posts[0].html == "1 &lt; 2 &amp; <i>x</i>"
+
+
+def test_empty_body_is_an_empty_string():
+    body = '<article class="forumPost"><section></section></article>'
+    assert parse_thread_page(_header(1) + body, SEED_URL).posts[0].html == ""

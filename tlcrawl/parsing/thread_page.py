@@ -28,8 +28,13 @@ _JOINED = re.compile(r"Joined ([A-Z][a-z]+) (\d{4})")
 _EDITED = re.compile(r"Last Edited:\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
 _NUMBER = re.compile(r"^#(\d+)$")
 _COMMENTS = re.compile(r"\b(\d[\d,]*)\s*Comment")
+_MONTHS = (
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+)
 _BREADCRUMB_SEPARATORS = " >»›/"
 _BREADCRUMB_DEPTH = 4
+_LOCKED = "This thread is locked."
 
 
 class PostError(ValueError):
@@ -89,6 +94,7 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         problems.append("no h1.title")
     page, pages = _pager(root, url, ref.page if ref else 1)
     base = urls.origin(url)
+    texts = _page_texts(root)
     return ThreadPage(
         thread_id=ref.thread_id if ref else None,
         forum=ref.forum if ref else None,
@@ -96,9 +102,9 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         url=ref.canonical_url if ref else None,
         page=page,
         pages=pages,
-        replies=_replies(root),
-        locked=_has_page_text(root, "This thread is locked."),
-        forum_name=_forum_name(root),
+        replies=_replies(texts),
+        locked=any(_LOCKED in text for text in texts),
+        forum_name=_forum_name(texts),
         posts=_posts(root, base, problems),
         problems=problems,
     )
@@ -149,9 +155,21 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
     return page, max([*seen, page])
 
 
-def _replies(root: HtmlElement) -> int | None:
+def _page_texts(root: HtmlElement) -> list:
+    """Text nodes outside post bodies that hold the comment count, breadcrumb or lock notice.
+
+    One scan of the document for all three (each scan costs as much as all post fields).
+    """
+    found = root.xpath(
+        "//text()[contains(., 'Comment') or contains(., 'Forum Index')"
+        f" or contains(., '{_LOCKED}')]"
+    )
+    return [text for text in found if not text.getparent().xpath("ancestor-or-self::article")]
+
+
+def _replies(texts: list) -> int | None:
     """N from the `N Comments` bar, the number in the same text or just before it."""
-    for text in root.xpath("//text()[contains(., 'Comment')][not(ancestor::article)]"):
+    for text in texts:
         match = _COMMENTS.search(text)
         if match:
             return int(match.group(1).replace(",", ""))
@@ -162,6 +180,12 @@ def _replies(root: HtmlElement) -> int | None:
     return None
 
 
+def _text_element(text) -> HtmlElement:
+    """The element whose content holds an lxml text node (a tail belongs to the parent)."""
+    parent = text.getparent()
+    return parent.getparent() if text.is_tail and parent.getparent() is not None else parent
+
+
 def _text_before(text) -> str:
     """The last word before an lxml text node: its element's (for a tail) or the sibling's."""
     element = text.getparent()
@@ -170,18 +194,13 @@ def _text_before(text) -> str:
     return words[-1].replace(",", "") if words else ""
 
 
-def _has_page_text(root: HtmlElement, phrase: str) -> bool:
-    """The phrase appears outside post bodies (so a post quoting it does not count)."""
-    return bool(root.xpath(f"//text()[contains(., '{phrase}')][not(ancestor::article)]"))
-
-
-def _forum_name(root: HtmlElement) -> str | None:
+def _forum_name(texts: list) -> str | None:
     """The breadcrumb item after `Forum Index` (`Forum Index > General Games`).
 
-    Climbs from the `Forum Index` element until its container also holds the next item.
+    Climbs from the `Forum Index` text's element until its container also holds the next item.
     """
-    found = root.xpath("//*[text()[contains(., 'Forum Index')]][not(ancestor-or-self::article)]")
-    element = found[0] if found else None
+    text = next((text for text in texts if "Forum Index" in text), None)
+    element = _text_element(text) if text is not None else None
     for _ in range(_BREADCRUMB_DEPTH):
         if element is None:
             break
@@ -214,24 +233,20 @@ def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
 def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost]:
     posts = []
     for index, raw in enumerate(_pair_post_parts(root, problems), start=1):
-        label = _post_label(raw.header, index)
+        number = _number(raw.header)
+        label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
-            posts.append(_post(raw, base, label, problems))
+            posts.append(_post(raw, number, base, label, problems))
         except PostError as error:
             problems.append(f"{label}: {error}")
     return posts
 
 
-def _post_label(header: HtmlElement, index: int) -> str:
-    """`post #N` when the header shows its number, else its position on the page."""
-    number = _number(header)
-    return f"post #{number}" if number is not None else f"post {index} on the page"
-
-
-def _post(raw: _RawPost, base: str, label: str, problems: list[str]) -> ParsedPost:
+def _post(
+    raw: _RawPost, number: int | None, base: str, label: str, problems: list[str]
+) -> ParsedPost:
     header = raw.header
     author = _author(header)
-    number = _number(header)
     if number is None:
         raise PostError("missing post number")
     post_id, posted_at = _post_link(header)
@@ -271,8 +286,8 @@ def _author(header: HtmlElement) -> str:
 
 def _number(header: HtmlElement) -> int | None:
     """The `#N` post number: an `a` (name/href) preferred, any element as a fallback."""
-    for element in [*header.iter("a"), *header.iter()]:
-        if isinstance(element.tag, str):
+    for path in (".//a", ".//*"):
+        for element in header.xpath(f"{path}[starts-with(normalize-space(), '#')]"):
             match = _NUMBER.match(text_of(element))
             if match:
                 return int(match.group(1))
@@ -321,11 +336,8 @@ def _joined(header: HtmlElement) -> str | None:
     tooltip = header.xpath(f".//aside[{has_class('tooltip')}]//span[{has_class('tt-userinfo')}]")
     for source in [*tooltip, header]:
         match = _JOINED.search(text_of(source))
-        if match:
-            try:
-                return datetime.strptime(match.group(0), "Joined %B %Y").strftime("%Y-%m")
-            except ValueError:  # not a month name
-                continue
+        if match and match.group(1) in _MONTHS:
+            return f"{match.group(2)}-{_MONTHS.index(match.group(1)) + 1:02d}"
     return None
 
 
