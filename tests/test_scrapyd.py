@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -225,19 +226,29 @@ def test_a_scheduled_crawl_stores_the_replica_forum_in_mongodb(
     assert {d["_id"] for d in db.threads.find()} == threads
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    scheduled = scrapyd.ctl(
-        "schedule",
-        "threads",
-        "-d", f"base_url={closed}",
-        "-d", "setting=RETRY_TIMES=0",
-        "-d", "setting=MONGODB_URI=",
+    # Scheduled with curl, as tlcrawl-crawl.service does.
+    scheduled = subprocess.run(
+        [
+            str(ROOT / "deploy" / "tlcrawl-schedule.sh"),
+            "-d", f"base_url={closed}",
+            "-d", "setting=RETRY_TIMES=0",
+            "-d", "setting=MONGODB_URI=",
+        ],
+        env=scrapyd.env,
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
     )  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
-    job = scheduled.stdout.strip()
+    answer = json.loads(scheduled.stdout)
+    assert answer["status"] == "ok"
+    job = answer["jobid"]
     followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "120", timeout=150)
     assert followed.returncode == 1
     assert f"job {job}: finish_reason=" in followed.stderr
