@@ -322,3 +322,23 @@ def test_body_html_keeps_entities_escaped_and_drops_the_section_tag():
 def test_empty_body_is_an_empty_string():
     body = '<article class="forumPost"><section></section></article>'
     assert parse_thread_page(_header(1) + body, SEED_URL).posts[0].html == ""
+
+
+def test_page_facts_ignore_the_sidebar_and_the_title():
+    html = """<div id="sidebar"><a href="/forum/games/5-x">Patch 5</a>
+        <a href="/forum/games/6-y">Comments on balance</a> Forum Index &gt; Wrong</div>
+        <div id="main-content">
+        <h1 class="title">Forum Index &gt; 3 Comments: This thread is locked.</h1>
+        <div>Forum Index &gt; General Games</div><span>7</span> Comments</div>"""
+    page = parse_thread_page(html, SEED_URL)
+    assert (page.title[:11], page.forum_name, page.replies, page.locked) == (
+        "Forum Index",
+        "General Games",
+        7,
+        False,
+    )
+
+
+def test_comment_links_in_main_content_are_not_the_count():
+    html = '<a href="/forum/games/6-y">4 Comments</a><div>12 Comments</div>'
+    assert parse_thread_page(html, SEED_URL).replies == 12

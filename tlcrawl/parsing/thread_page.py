@@ -156,20 +156,29 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
 
 
 def _page_texts(root: HtmlElement) -> list:
-    """Text nodes outside post bodies that hold the comment count, breadcrumb or lock notice.
+    """Main-content text nodes that may hold the comment count, breadcrumb or lock notice.
 
+    Post bodies and the title are left out: users and thread titles may write these words.
     One scan of the document for all three (each scan costs as much as all post fields).
     """
-    found = root.xpath(
-        "//text()[contains(., 'Comment') or contains(., 'Forum Index')"
+    scope = (root.xpath("//div[@id='main-content']") or [root])[0]
+    found = scope.xpath(
+        ".//text()[contains(., 'Comment') or contains(., 'Forum Index')"
         f" or contains(., '{_LOCKED}')]"
     )
-    return [text for text in found if not text.getparent().xpath("ancestor-or-self::article")]
+    return [text for text in found if not _inside(text, "self::article or self::h1")]
+
+
+def _inside(text, test: str) -> bool:
+    """The text node's element, or an ancestor of it, passes the XPath `test`."""
+    return bool(_text_element(text).xpath(f"ancestor-or-self::*[{test}]"))
 
 
 def _replies(texts: list) -> int | None:
     """N from the `N Comments` bar, the number in the same text or just before it."""
     for text in texts:
+        if _inside(text, "self::a"):  # a link to a thread about comments
+            continue
         match = _COMMENTS.search(text)
         if match:
             return int(match.group(1).replace(",", ""))
