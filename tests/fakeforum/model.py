@@ -1,0 +1,166 @@
+"""The replica's data model: subforums, users, threads (skeletons) and posts (content)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tests.fakeforum.nodes import Br, Ctx, Node, Quote, own_media, own_text, render
+
+POSTS_PER_PAGE = 20
+THREADS_PER_INDEX_PAGE = 40
+# The replica's clock: posts younger than a day show "N hours ago" relative to it.
+NOW = datetime(2025, 9, 11, 3, 0, tzinfo=UTC)
+
+# (slug, forum id, name) from tlnet-markup.md; `games` is always the first forum.
+SUBFORUMS = [
+    ("games", 12, "General Games"),
+    ("starcraft-2", 19, "StarCraft 2"),
+    ("general", 1, "General"),
+    ("brood-war", 6, "Brood War"),
+    ("entertainment", 89, "Media & Entertainment"),
+    ("sc2-strategy", 34, "SC2 Strategy"),
+    ("tech-support", 46, "Tech Support"),
+    ("sports", 88, "Sports"),
+    ("tl-community", 37, "TL Community"),
+    ("cs-go", 143, "Counter-Strike"),
+]
+
+
+@dataclass
+class Subforum:
+    slug: str
+    forum_id: int
+    name: str
+    show_fid: bool = True  # the forum list omits data-fid for one forum
+    threads: list[Thread] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"/forum/{self.slug}/"
+
+
+@dataclass
+class User:
+    name: str
+    country: tuple[str, str] | None  # (name, flag code)
+    post_count: int
+    joined: str  # YYYY-MM
+    signature: list[Node] | None = None
+    title: str | None = None  # e.g. "Administrator", shown next to the signature
+    blog: bool = True
+    pm: bool = True
+
+
+@dataclass
+class Thread:
+    """A thread's skeleton: everything the index needs, without generating the posts' content."""
+
+    id: int
+    forum: str
+    title: str
+    slug: str
+    post_ids: list[int]
+    authors: list[str]
+    times: list[datetime]
+    views: int
+    sticky: bool = False
+    locked: bool = False
+    rng_key: str = ""
+    kind: str = "regular"  # regular, long, newyear, seed
+
+    @property
+    def path(self) -> str:
+        return f"/forum/{self.forum}/{self.id}-{self.slug}"
+
+    @property
+    def replies(self) -> int:
+        return len(self.post_ids) - 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(len(self.post_ids) / POSTS_PER_PAGE))
+
+    def page_of(self, number: int) -> int:
+        return (number - 1) // POSTS_PER_PAGE + 1
+
+
+@dataclass
+class Post:
+    id: int
+    thread: Thread
+    number: int
+    author: str
+    posted_at: datetime
+    units: list[list[Node]]  # paragraphs and quotes; joined with line breaks into the body
+    original_units: list[list[Node]] | None = None  # the text before the last edit
+    edited_at: datetime | None = None
+    tl_plus: bool = False
+    variant: int = 0  # drives markup variations (wrappers, attribute order, escaping)
+
+    @property
+    def page(self) -> int:
+        return self.thread.page_of(self.number)
+
+    @property
+    def body(self) -> list[Node]:
+        return join_units(self.units)
+
+    def version_at(self, when: datetime) -> list[list[Node]]:
+        """The units a quote written at `when` saw: before an edit, the original text."""
+        if self.edited_at and self.original_units is not None and when < self.edited_at:
+            return self.original_units
+        return self.units
+
+    def ctx(self) -> Ctx:
+        """Toggle ids are page-wide and run backwards through the page; spoiler ids forwards."""
+        index = (self.number - 1) % POSTS_PER_PAGE
+        base = (self.page - 1) * 100 + (POSTS_PER_PAGE - index) * 4
+        return Ctx(
+            style=self.variant % 2,
+            toggle_ids=iter(range(base, base + 4)),
+            spoiler_ids=iter(range(self.number * 5, self.number * 5 + 5)),
+        )
+
+    def html(self) -> str:
+        return render(self.body, self.ctx())
+
+    def text(self) -> str:
+        return own_text(self.body)
+
+    def quotes(self) -> list[Quote]:
+        return [n for n in self.body if isinstance(n, Quote)]
+
+    def media(self, kind: str) -> list[str]:
+        return own_media(self.body, kind)
+
+
+def join_units(units: list[list[Node]]) -> list[Node]:
+    """Paragraphs are separated by a blank line (<br><br>); a quote block needs a single <br>."""
+    nodes: list[Node] = []
+    for i, unit in enumerate(units):
+        if i:
+            quote_edge = isinstance(unit[0], Quote) or isinstance(units[i - 1][-1], Quote)
+            nodes += [Br()] if quote_edge else [Br(), Br(newline=True)]
+        nodes += unit
+    return nodes
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:60].rstrip("-") or "thread"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def stable_fraction(*parts: object) -> float:
+    """A deterministic number in [0, 1) from the parts (used for faults and revisions)."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
