@@ -210,7 +210,7 @@ def search(
     author: Annotated[str | None, typer.Option("--author", help="Only this author.")] = None,
     since: Annotated[str | None, typer.Option("--since", help="From this date (UTC).")] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Up to this date, inclusive.")
+        str | None, typer.Option("--until", help="Before this time; a date includes that day.")
     ] = None,
     limit: Limit = 20,
     uri: Uri = DEFAULT_URI,

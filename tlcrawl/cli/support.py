@@ -50,7 +50,7 @@ def scrub(message: str, uri: str) -> str:
 
 def fail(message: str, code: int) -> NoReturn:
     """Print `error: message` on stderr and exit with `code`."""
-    err_console().print(Text(f"error: {message}"))
+    err_console().print(Text(f"error: {message}"), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -68,7 +68,7 @@ def session(uri: str, database: str, timeout: float) -> Iterator[Database]:
         client.admin.command("ping")
         yield client[database]
     except ConnectionFailure as exc:
-        detail = scrub(str(exc).split(", Timeout:")[0], uri)
+        detail = scrub(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0], uri)
         fail(f"cannot reach MongoDB at {shown} ({detail})", DB_UNREACHABLE)
     finally:
         client.close()
