@@ -152,7 +152,7 @@ class BulkWriter:
         """Start the flush timer and create the indexes (later, if the server is down now)."""
         self._loop = asyncio.get_running_loop()
         self._schedule_timer()
-        await self._loop.run_in_executor(self._executor, self._ensure_indexes)
+        await self._loop.run_in_executor(self._executor, self._ensure_indexes_at_start)
 
     def add(self, collection: str, doc: Document) -> None:
         pending = self._buffer.setdefault(collection, {})
@@ -209,22 +209,31 @@ class BulkWriter:
 
     # --- worker thread ----------------------------------------------------------------------
 
-    def _ensure_indexes(self) -> None:
+    def _ensure_indexes_at_start(self) -> None:
         try:
-            with pymongo.timeout(self._attempt_seconds(0)):
-                self.db.command("ping")  # fail fast when the server is down
-            # Unbounded: building an index on a large collection may take a while.
-            self.text_index = ensure_indexes(self.db)
+            self._ping(self._attempt_seconds(0))  # fail fast when the server is down
         except PyMongoError as exc:
-            if is_transient(exc):
-                logger.warning("MongoDB unreachable, indexes will be created later: %s", exc)
-                return
-            logger.error("Could not create MongoDB indexes: %s", exc)
+            if not is_transient(exc):
+                raise
+            logger.warning("MongoDB unreachable, indexes will be created later: %s", exc)
+            return
+        self._ensure_indexes()
+
+    def _ensure_indexes(self) -> None:
+        # No timeout: building an index on a large collection may take a while.
+        self.text_index = ensure_indexes(self.db)
         self._indexes_pending = False
 
+    def _ping(self, seconds: float) -> None:
+        with pymongo.timeout(seconds):
+            self.db.command("ping")
+
     def _attempt_seconds(self, remaining: float) -> float:
-        """Time allowed to one attempt: what is left of the retry budget, yet never nothing."""
-        return max(remaining, min(self.retry_seconds, 10.0))
+        """Time for one attempt: what is left of the retry budget (yet never nothing), at most
+        the client's serverSelectionTimeoutMS (30 s unless the URI says otherwise), so an outage
+        shows up as logged retries rather than one long silent wait."""
+        selection = self.db.client.options.server_selection_timeout
+        return min(selection, max(remaining, min(self.retry_seconds, 10.0)))
 
     def _write_with_retry(self, batch: Batch) -> FlushResult:
         result = FlushResult()
@@ -247,9 +256,9 @@ class BulkWriter:
                 return self._give_up(batch, result, exc)
 
     def _attempt(self, batch: Batch, result: FlushResult, remaining: float) -> None:
-        if self._indexes_pending:
+        if self._indexes_pending:  # the server was down at start
+            self._ping(self._attempt_seconds(remaining))
             self._ensure_indexes()
-        # Bounds server selection and the writes by what is left of the retry budget.
         with pymongo.timeout(self._attempt_seconds(remaining)):
             write_batch(self.db, batch, result, self.dead_letter)
 
