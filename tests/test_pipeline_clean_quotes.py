@@ -15,6 +15,10 @@ from typing import Any
 
 from scrapy.utils.test import get_crawler
 
+from tests.fakeforum.nodes import Ctx, render
+from tests.fakeforum.replica import Replica
+from tests.fakeforum.seed import build_seed_thread
+from tests.fakeforum.truth import post_document
 from tlcrawl.items import PostItem, ThreadItem, UserItem
 from tlcrawl.pipelines.clean_posts import CleanPostsPipeline
 from tlcrawl.pipelines.quote_parents import QuoteParentsPipeline
@@ -39,16 +43,16 @@ class Pipelines:
 
 
 def quote(header: str | None, html: str, nested: str = "", toggle: int | None = None) -> str:
-    """A quote in tl.net markup; `nested` goes behind a toggle when `toggle` is given."""
-    head = f"<b>On {header} wrote:</b><br>" if header else ""
-    if nested and toggle is not None:
-        nested = (
+    """A quote in tl.net markup; a depth-2 quote (`toggle` given) hides behind its toggle."""
+    body = (f"<b>On {header} wrote:</b><br>" if header else "") + nested + html
+    if toggle is not None:
+        body = (
             f'<a href="#" id="showQuoteLink_{toggle}" '
             f'onclick="javascript:toggleShowQuote({toggle}); return false">'
-            "Show nested quote +</a><br>"
-            f'<div id="showQuoteRest_{toggle}" style="display: none;">{nested}</div>'
+            f'Show nested quote +</a><br><div id="showQuoteRest_{toggle}" style="display: none;">'
+            f"{body}</div>"
         )
-    return f'<div class="quote"><hr>{head}{nested}{html}<hr></div><br>'
+    return f'<div class="quote"><hr>{body}<hr></div><br>'
 
 
 def post(
@@ -151,10 +155,12 @@ SIG_WAX = "Hey HP can you redo everything youve ever done because i have a small
 
 def seed_posts() -> list[PostItem]:
     q2 = quote("December 06 2023 12:01 {CC}StealthBlue", P2)
-    q3_then = quote("December 06 2023 12:09 Waxangel", P3_BEFORE_EDIT, nested=q2)
+    q3_then = quote("December 06 2023 12:09 Waxangel", P3_BEFORE_EDIT, nested=q2, toggle=3)
     q8 = quote("December 06 2023 19:25 ejozl", P8)
-    q12 = quote("December 06 2023 22:58 WGT-Baal", P12, nested=q3_then, toggle=3)
-    q16 = quote("December 08 2023 00:02 Riner1212", P16)
+    q12 = quote("December 06 2023 22:58 WGT-Baal", P12, nested=q3_then)
+    q2_nested = quote("December 06 2023 12:01 {CC}StealthBlue", P2, toggle=1)
+    Q16 = ("December 08 2023 00:02 Riner1212", P16)
+    q16 = quote(*Q16)
     return [
         post(
             1,
@@ -215,7 +221,7 @@ def seed_posts() -> list[PostItem]:
             12,
             "WGT-Baal",
             "December 06 2023 13:58",
-            quote("December 06 2023 12:09 Waxangel", P3_BEFORE_EDIT, nested=q2, toggle=1) + P12,
+            quote("December 06 2023 12:09 Waxangel", P3_BEFORE_EDIT, nested=q2_nested) + P12,
             edited="2023-12-06 14:03:17",
             sig="Horang2 fan",
         ),
@@ -240,7 +246,7 @@ def seed_posts() -> list[PostItem]:
             18,
             "Mizenhauer",
             "December 11 2023 00:11",
-            quote("December 08 2023 07:59 Waxangel", P17, nested=q16, toggle=4)
+            quote("December 08 2023 07:59 Waxangel", P17, nested=quote(*Q16, toggle=4))
             + "speak for yourself. i've known about them for years.",
             edited="2023-12-11 00:13:28",
         ),
@@ -258,8 +264,7 @@ def seed_posts() -> list[PostItem]:
             quote(
                 "December 12 2023 08:43 TwiggyWan",
                 P19_AS_QUOTED,
-                nested=quote("December 06 2023 22:58 WGT-Baal", "<br>" + P12),
-                toggle=9,
+                nested=quote("December 06 2023 22:58 WGT-Baal", "<br>" + P12, toggle=9),
             )
             + "Not per content consumed but per data used.",
             edited="2023-12-12 16:38:11",
@@ -383,3 +388,77 @@ def test_reply_to_distinct_parents_in_order():
     pipes.feed(a, b, c)
     assert c.reply_to == [b._id, a._id]
     assert [q["parent_id"] for q in c.quotes] == [b._id, a._id, b._id]
+
+
+# --- against the replica (tests/fakeforum): its served body HTML and its truth ------------------
+def replica_item(doc: dict, signature_html: str | None) -> PostItem:
+    """The PostItem the spider would yield for a truth document (raw fields only)."""
+    return PostItem(
+        _id=doc["_id"],
+        thread_id=doc["thread_id"],
+        forum=doc["forum"],
+        page=doc["page"],
+        number=doc["number"],
+        url=doc["url"],
+        author=doc["author"],
+        posted_at=datetime.fromisoformat(doc["posted_at"]),
+        edited_at=datetime.fromisoformat(doc["edited_at"]) if doc["edited_at"] else None,
+        html=doc["html"],
+        signature=signature_html,
+    )
+
+
+def crawl_replica_threads(replica: Any, threads: Any) -> list[tuple[dict, PostItem]]:
+    """Feed each thread's posts in order, then its ThreadItem; return (truth, item) pairs."""
+    pipes, pairs = Pipelines(), []
+    for thread, posts in threads:
+        for post in posts:
+            doc = post_document(replica, post, BASE)
+            signature = replica.users[post.author].signature
+            html = render(signature, Ctx()) if signature else None
+            pairs.append((doc, pipes.feed(replica_item(doc, html))[0]))
+        pipes.feed(ThreadItem(_id=thread.id, forum=thread.forum, title="", url=""))
+    assert pipes.quotes.threads == {}
+    return pairs
+
+
+def flat(quotes: list[dict]) -> list[dict]:
+    return [q for quote in quotes for q in [quote, *flat(quote["quotes"])]]
+
+
+def test_replica_seed_thread_parents_read_off_the_seed():
+    replica = Replica(seed=1, forums=1, threads_per_forum=1)
+    thread, posts = build_seed_thread("games")
+    pairs = crawl_replica_threads(replica, [(thread, posts)])
+    number = {item._id: item.number for _, item in pairs}
+    got = {
+        item.number: [number.get(q["parent_id"]) for q in flat(item.quotes)]
+        for _, item in pairs
+        if item.quotes
+    }
+    # Direct parent, then nested ones depth-first, as read off the seed page.
+    expected = {3: [2], 4: [2], 6: [5], 9: [8], 10: [7], 12: [3, 2], 13: [8], 14: [12, 3, 2]}
+    expected |= {17: [16], 18: [17, 16], 19: [12], 20: [19, 12]}
+    assert {n: v for n, v in got.items() if n <= 20} == expected
+
+
+def test_replica_fields_and_quote_parents_against_truth():
+    replica = Replica(seed=1, long_pages=20)
+    pairs = crawl_replica_threads(replica, replica.all_posts())
+    assert len(pairs) > 500
+    for doc, item in pairs:
+        for name in ("text", "links", "images", "videos", "signature", "content_hash"):
+            assert getattr(item, name) == doc[name], (doc["_id"], name)
+        assert [q["text"] for q in flat(item.quotes)] == [q["text"] for q in flat(doc["quotes"])]
+    resolved = [
+        (ours["parent_id"], truth["parent_id"])
+        for doc, item in pairs
+        for ours, truth in zip(flat(item.quotes), flat(doc["quotes"]), strict=True)
+    ]
+    given = [(ours, truth) for ours, truth in resolved if ours is not None]
+    existing = [(ours, truth) for ours, truth in resolved if truth is not None]
+    precision = sum(ours == truth for ours, truth in given) / len(given)
+    recall = sum(ours == truth for ours, truth in existing) / len(existing)
+    assert len(existing) > 200
+    assert precision >= 0.995, precision
+    assert recall >= 0.99, recall

@@ -35,19 +35,23 @@ def test_post_text_excludes_quote_and_keeps_own_lines():
     assert quote.quotes == []
 
 
-def test_nested_quotes_three_deep_with_toggles():
-    innermost = (
+def nested_quote(n: int, header: str, inner_html: str) -> str:
+    """A depth-2 quote as tl.net serves it: toggle, then header and content in a hidden div."""
+    return (
+        f'<div class="quote"><hr>{toggle(n)}<div id="showQuoteRest_{n}" style="display: none;">'
+        f"<b>On {header} wrote:</b><br>{inner_html}</div><hr></div>"
+    )
+
+
+def test_nested_quotes_three_deep_with_toggle():
+    innermost = (  # deeper quotes sit in the hidden div without a toggle of their own
         '<div class="quote"><hr><b>On December 06 2023 12:01 {CC}StealthBlue wrote:</b><br>'
         "Wow, very little notice.<hr></div>"
     )
-    middle = (
-        '<div class="quote"><hr><b>On December 06 2023 12:09 Waxangel wrote:</b><br>'
-        f"{innermost}<br>I don't think so.<hr></div>"  # deeper quotes get no toggle of their own
-    )
+    middle = nested_quote(7, "December 06 2023 12:09 Waxangel", f"{innermost}I don't think so.<br>")
     html = (
         '<div class="quote"><hr><b>On December 06 2023 22:58 WGT-Baal wrote:</b><br>'
-        f'{toggle(7)}<div id="showQuoteRest_7" style="display: none;">{middle}</div>'
-        "You are correct.<hr></div><br>The ISPs are double dipping."
+        f"{middle}You are correct.<br><hr></div><br>The ISPs are double dipping."
     )
     body = parse_body(html, BASE)
     assert body.text == "The ISPs are double dipping."
@@ -56,17 +60,31 @@ def test_nested_quotes_three_deep_with_toggles():
     assert outer.quoted_at == datetime(2023, 12, 6, 13, 58, tzinfo=UTC)
     [mid] = outer.quotes
     assert (mid.author, mid.text) == ("Waxangel", "I don't think so.")
+    assert mid.quoted_at == datetime(2023, 12, 6, 3, 9, tzinfo=UTC)
     [inner] = mid.quotes
     assert (inner.author, inner.text) == ("{CC}StealthBlue", "Wow, very little notice.")
     assert inner.quotes == []
 
 
-def test_nested_quote_whose_hidden_div_is_the_quote_itself():
-    # The markup reference shows the header directly inside `showQuoteRest_N`, without a div.quote.
+def test_nested_quote_without_header_behind_toggle():
     html = (
         '<div class="quote"><hr><b>On March 02 2015 10:00 outer wrote:</b><br>'
-        f'{toggle(2)}<div id="showQuoteRest_2" style="display: none;">'
-        "<b>On March 02 2015 09:00 inner wrote:</b><br>inner words</div>outer words<hr></div>"
+        f'<div class="quote"><hr>{toggle(2)}<div id="showQuoteRest_2" style="display: none;">'
+        "<b>just bold</b> inner words</div><hr></div>outer words<hr></div>"
+    )
+    [outer] = parse_body(html, BASE).quotes
+    assert (outer.author, outer.text) == ("outer", "outer words")
+    [inner] = outer.quotes
+    assert (inner.author, inner.quoted_at, inner.text) == (None, None, "just bold inner words")
+
+
+def test_toggle_and_hidden_div_around_the_nested_quote():
+    # A variant: the toggle and hidden div belong to the outer quote and wrap the nested div.quote.
+    html = (
+        '<div class="quote"><hr><b>On March 02 2015 10:00 outer wrote:</b><br>'
+        f'{toggle(2)}<div id="showQuoteRest_2" style="display: none;"><div class="quote"><hr>'
+        "<b>On March 02 2015 09:00 inner wrote:</b><br>inner words<hr></div></div>"
+        "outer words<hr></div>"
     )
     [outer] = parse_body(html, BASE).quotes
     assert (outer.author, outer.text) == ("outer", "outer words")

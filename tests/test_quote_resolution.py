@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tlcrawl.parsing.post_body import parse_body
-from tlcrawl.quotes import QuoteCounts, ThreadIndex, make_candidate, resolve, similarity
+from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
+from tlcrawl.quotes.resolve import make_candidate, resolve, similarity
 
 
 def at(day: int, hour: int, minute: int, month: int = 12, year: int = 2023) -> datetime:

@@ -98,31 +98,21 @@ def _is_quote(el: Any) -> bool:
     return el.tag == "div" and "quote" in (el.get("class") or "").split()
 
 
-def _is_nested_rest(el: Any) -> bool:
-    """The hidden `showQuoteRest_N` div when it holds the nested quote itself (no div.quote)."""
-    return (el.get("id") or "").startswith("showQuoteRest") and not any(
-        _is_quote(d) for d in el.iterdescendants("div")
-    )
-
-
 def _child_quotes(container: Any) -> list[Any]:
-    """Quotes inside `container` whose nearest enclosing quote is `container` (document order)."""
-    found = []
-    for el in container.iterdescendants():
-        if not isinstance(el.tag, str):
-            continue
-        if not (_is_quote(el) or (_is_quote(container) and _is_nested_rest(el))):
-            continue
-        if _nearest_quote(el, container) is container:
-            found.append(el)
-    return found
+    """Quotes inside `container` whose nearest enclosing quote is `container` (document order).
+
+    A nested quote's toggle and hidden `showQuoteRest_N` div sit inside the nested quote's own
+    div.quote, or (a variant) around it; either way the div.quote is the quote.
+    """
+    return [q for q in container.iterdescendants("div") if _is_quote(q) and _owner(q) is container]
 
 
-def _nearest_quote(el: Any, stop: Any) -> Any:
+def _owner(el: Any) -> Any:
+    """The nearest enclosing quote of `el`, or the fragment root."""
     for anc in el.iterancestors():
-        if anc is stop or _is_quote(anc) or _is_nested_rest(anc):
+        if _is_quote(anc):
             return anc
-    return None
+    return anc  # the root: the loop's last ancestor
 
 
 def _own_elements(root: Any) -> Iterable[Any]:
@@ -159,25 +149,23 @@ def _unique(values: Iterable[str]) -> list[str]:
 
 def _parse_quote(el: Any) -> Quote:
     header_el, author, quoted_at = _header(el)
-    base = _base_skip(el, drop_quotes=False)
-    nested = _child_quotes(el)
-    nested_ids = {id(n) for n in nested}
+    base = _base_skip(el, drop_quotes=True)  # drops the nested quotes from this quote's text
 
     def skip(node: Any) -> bool:
-        return node is header_el or id(node) in nested_ids or _is_quote(node) or base(node)
+        return node is header_el or base(node)
 
     return Quote(
         author=author,
         quoted_at=quoted_at,
         text=_text(el, skip),
-        quotes=[_parse_quote(n) for n in nested],
+        quotes=[_parse_quote(n) for n in _child_quotes(el)],
     )
 
 
 def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
     """The quote's own first `b` if it reads `On <time> <user> wrote:`; else no header."""
     for b in quote.iterdescendants("b"):
-        if _nearest_quote(b, quote) is not quote:
+        if _owner(b) is not quote:
             continue
         match = _QUOTE_HEADER.match(_squash(b.text_content()))
         if not match:

@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem, ThreadItem
-from tlcrawl.quotes import QuoteCounts, ThreadIndex
+from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
 
 
 class QuoteParentsPipeline:
