@@ -109,10 +109,11 @@ def _child_quotes(container: Any) -> list[Any]:
 
 def _owner(el: Any) -> Any:
     """The nearest enclosing quote of `el`, or the fragment root."""
-    for anc in el.iterancestors():
-        if _is_quote(anc):
-            return anc
-    return anc  # the root: the loop's last ancestor
+    owner = el
+    for owner in el.iterancestors():
+        if _is_quote(owner):
+            break
+    return owner  # a quote, else the last ancestor: the fragment root
 
 
 def _own_elements(root: Any) -> Iterable[Any]:
