@@ -16,7 +16,9 @@ HTML = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nDisallow: /mytlnet/\n"
 REVISION_EDIT_RATE = 0.04
 # Special threads by their index in a forum; every other thread is regular (or, 5%, active).
-KINDS = {2: "newyear", 3: "sticky", 4: "locked", 5: "active"}
+# The long thread is #9 of `games`, so small replicas (under 10 threads per forum) stay quick.
+KINDS = {1: "newyear", 2: "sticky", 3: "locked", 4: "active"}
+LONG_THREAD_INDEX = 9
 _THREAD_PATH = re.compile(r"^/forum/([a-z0-9-]+)/(\d+)-([a-z0-9-]+)$")
 _FORUM_PATH = re.compile(r"^/forum/([a-z0-9-]+)/$")
 
@@ -50,7 +52,7 @@ class Replica:
         if forum.slug == "games" and index == 0:
             return seed.build_seed_thread(forum.slug)[0]
         kind = KINDS.get(index, "regular")
-        if forum.slug == "games" and index == 1 and long_pages > 0:
+        if forum.slug == "games" and index == LONG_THREAD_INDEX and long_pages > 0:
             kind = "long"
         elif (
             kind == "regular" and random.Random(f"{self.seed}/{forum.slug}/{index}").random() < 0.05
