@@ -15,6 +15,7 @@ from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem
 from tlcrawl.parsing.post_body import parse_body, text_of
+from tlcrawl.parsing.urls import origin
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ class CleanPostsPipeline:
             # Kept anyway: the post exists (and may be quoted); its body may come on a re-crawl.
             self.stats.inc_value("posts/empty_body")
             logger.warning("Post %s has an empty body: %s", post._id, post.url)
-        # The contract builds every URL on the crawl's base URL.
-        body = parse_body(post.html or "", self.base_url)
+        # The contract builds every URL on the crawl's base URL: the one the post's permalink is on.
+        body = parse_body(post.html or "", origin(post.url) if post.url else self.base_url)
         post.text = body.text
         post.quotes = [quote.to_dict() for quote in body.quotes]
         post.links, post.images, post.videos = body.links, body.images, body.videos
