@@ -7,7 +7,7 @@ import pytest_twisted
 
 from tests.conftest import replica_truth
 from tests.crawling import run_crawl
-from tests.truth import by_type, differences
+from tests.truth import RESOLUTION, by_type, differences
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
 SEED_TITLE = "Twitch to cease business operations in Korea"
@@ -24,7 +24,7 @@ async def test_full_crawl_yields_exactly_the_truth(small_truth):
     server, truth = small_truth
     result = await run_crawl(base_url=server.url)
     for kind in ("forum", "thread", "post", "user"):
-        assert differences(by_type(truth, kind), result.of(kind)) == [], kind
+        assert differences(by_type(truth, kind), result.of(kind), ignore=RESOLUTION) == [], kind
     assert result.count("post") == len(by_type(truth, "post")), "every post exactly once"
     assert result.stats.get("log_count/ERROR", 0) == 0
     assert result.stats.get("thread_page/problems", 0) == 0
@@ -55,7 +55,7 @@ async def test_seed_thread_alone_from_any_url_form(small_truth, form):
     }[form]
     result = await run_crawl(thread_url=url)
     assert len(posts) == 22
-    assert differences(posts, result.of("post")) == []
+    assert differences(posts, result.of("post"), ignore=RESOLUTION) == []
     got_thread = result.of("thread")[thread["_id"]]
     for field in ("title", "forum", "url", "author", "replies", "pages", "locked"):
         assert got_thread[field] == thread[field], field
