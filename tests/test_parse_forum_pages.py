@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.files.replica import saved
 from tlcrawl.parsing.forum_index import ForumIndexPage, IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import ForumLink, parse_forum_list
 
@@ -166,3 +167,51 @@ def test_index_of_a_url_that_is_not_a_subforum():
         [],
         [f"not a subforum URL: {BASE}/forum/games/1-t"],
     )
+
+
+# --- saved replica pages (tests/files/replica/, compared with the replica's truth) ---
+
+
+def test_replica_forum_list():
+    links = parse_forum_list(*saved.page("/forum/"))
+    got = [(link.slug, link.name, link.forum_id, link.url) for link in links]
+    forums = saved.truth()["forum"].values()
+    assert got == [(f["_id"], f["name"], f["forum_id"], f["url"]) for f in forums]
+    assert any(f["forum_id"] is None for f in forums)  # the page hides one data-fid
+
+
+@pytest.mark.parametrize("slug", ["games", "starcraft-2"])
+def test_replica_forum_index(slug):
+    page = parse_forum_index(*saved.page(f"/forum/{slug}/"))
+    threads = [t for t in saved.truth()["thread"].values() if t["forum"] == slug]
+    assert (page.forum, page.page, page.pages, page.problems) == (slug, 1, 1, [])
+    assert sorted(row.thread_id for row in page.rows) == sorted(t["_id"] for t in threads)
+
+
+def _replica_rows() -> list[IndexRow]:
+    pages = [parse_forum_index(*saved.page(f"/forum/{s}/")) for s in ("games", "starcraft-2")]
+    return [row for page in pages for row in page.rows]
+
+
+@pytest.mark.parametrize("row", _replica_rows(), ids=lambda row: str(row.thread_id))
+def test_replica_index_row(row):
+    thread = saved.truth()["thread"][row.thread_id]
+    got = (
+        row.forum,
+        row.title,
+        row.url,
+        row.author,
+        row.replies,
+        row.views,
+        row.sticky,
+        row.locked,
+    )
+    fields = ("forum", "title", "url", "author", "replies", "views", "sticky", "locked")
+    assert got == tuple(thread[name] for name in fields)
+    assert row.last_post_at == saved.when(thread["last_post_at"])
+
+
+def test_replica_index_stickies_first():
+    rows = parse_forum_index(*saved.page("/forum/games/")).rows
+    assert any(row.sticky for row in rows)
+    assert [row.sticky for row in rows] == sorted((row.sticky for row in rows), reverse=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
+import lxml.html
 import pytest
 
+from tests.files.replica import saved
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
 
 FILES = Path(__file__).parent / "files"
@@ -342,3 +346,79 @@ def test_page_facts_ignore_the_sidebar_and_the_title():
 def test_comment_links_in_main_content_are_not_the_count():
     html = '<a href="/forum/games/6-y">4 Comments</a><div>12 Comments</div>'
     assert parse_thread_page(html, SEED_URL).replies == 12
+
+
+# --- saved replica pages (tests/files/replica/, compared with the replica's truth) ---
+
+REPLICA_THREAD_PAGES = [path for path in saved.paths() if re.search(r"/\d+-", path)]
+
+
+@cache  # parsed once for all the parametrized tests below
+def _replica_page(path: str) -> ThreadPage:
+    return parse_thread_page(*saved.page(path))
+
+
+def _normalized_html(fragment: str) -> str:
+    """One serialization for both sides: the replica escapes `'` as `&#39;`, lxml does not."""
+    return lxml.html.tostring(lxml.html.fragment_fromstring(fragment, create_parent="div"))
+
+
+def test_replica_pages_cover_the_variants():
+    threads = {_replica_page(path).thread_id for path in REPLICA_THREAD_PAGES}
+    kinds = saved.truth()["thread"]
+    assert any(kinds[thread_id]["locked"] for thread_id in threads)
+    assert any(kinds[thread_id]["pages"] >= 10 for thread_id in threads)
+
+
+@pytest.mark.parametrize("path", REPLICA_THREAD_PAGES)
+def test_replica_thread_facts(path):
+    page = _replica_page(path)
+    thread = saved.truth()["thread"][page.thread_id]
+    forum = saved.truth()["forum"][thread["forum"]]
+    got = (page.forum, page.title, page.url, page.replies, page.pages, page.locked, page.forum_name)
+    expected = (thread["forum"], thread["title"], thread["url"], thread["replies"])
+    assert got == (*expected, thread["pages"], thread["locked"], forum["name"])
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("path", REPLICA_THREAD_PAGES)
+def test_replica_posts_are_all_found(path):
+    page = _replica_page(path)
+    posts = saved.truth()["post"].values()
+    on_page = [
+        p["_id"] for p in posts if p["thread_id"] == page.thread_id and _shown(p, path, page)
+    ]
+    assert [post.post_id for post in page.posts] == sorted(on_page, key=_number_of)
+
+
+def _shown(post: dict, path: str, page: ThreadPage) -> bool:
+    return "view=all" in path or post["page"] == page.page
+
+
+def _number_of(post_id: int) -> int:
+    return saved.truth()["post"][post_id]["number"]
+
+
+def _replica_posts() -> list[tuple[str, ParsedPost]]:
+    return [(path, post) for path in REPLICA_THREAD_PAGES for post in _replica_page(path).posts]
+
+
+@pytest.mark.parametrize(("path", "post"), _replica_posts())
+def test_replica_post_fields(path, post):
+    truth = saved.truth()["post"][post.post_id]
+    got = (post.number, post.author, post.url, post.posted_at, post.edited_at, post.tl_plus)
+    expected = (truth["number"], truth["author"], truth["url"], saved.when(truth["posted_at"]))
+    assert got == (*expected, saved.when(truth["edited_at"]), truth["tl_plus"])
+    assert _normalized_html(post.html) == _normalized_html(truth["html"])
+
+
+@pytest.mark.parametrize(("path", "post"), _replica_posts())
+def test_replica_post_user_and_signature(path, post):
+    truth = saved.truth()["post"][post.post_id]
+    user = saved.truth()["user"][post.author]
+    got = (post.country, post.post_count, post.joined, post.profile_url)
+    assert got == (user["country"], user["post_count"], user["joined"], user["profile_url"])
+    assert (post.signature_html is None) == (truth["signature"] is None)
+    signature = lxml.html.fragment_fromstring(post.signature_html or "", create_parent="div")
+    for line in (truth["signature"] or "").splitlines():
+        assert line in " ".join(signature.text_content().split())
