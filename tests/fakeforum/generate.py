@@ -110,7 +110,7 @@ def _post_count(rng: random.Random, kind: str, long_pages: int) -> int:
 def _authors(rng: random.Random, cast: list[str], count: int) -> tuple[list[str], set[int]]:
     """Authors by a skewed choice from the cast; some double posts (same author, same minute)."""
     weights = [1 / (i + 1) for i in range(len(cast))]
-    authors = [rng.choices(cast, weights)[0] for _ in range(count)]
+    authors = rng.choices(cast, weights, k=count)
     doubles = set()
     for n in range(2, count - 2):  # a double post at n means #n+1 repeats #n's author and minute
         if rng.random() < 0.03 and n - 1 not in doubles:
@@ -238,29 +238,20 @@ class ThreadWriter:
     # own content
     def _own_units(self) -> list[list[Node]]:
         rng = self.rng
-        units = [self._paragraph() for _ in range(rng.choices([1, 2, 3, 4], [4, 3, 2, 1])[0])]
-        extras = [
-            (0.05, self._image),
-            (0.04, self._video),
-            (0.04, self._spoiler),
-            (0.04, self._list),
-            (0.03, self._centered),
-            (0.05, lambda: [Text(rng.choice(words.KOREAN))]),
-            (0.06, lambda: [Text(rng.choice(words.SPECIAL))]),
-        ]
-        for chance, make in extras:
+        units = [self._paragraph() for _ in range(pick(rng, PARAGRAPH_COUNTS))]
+        for chance, make in EXTRAS:
             if rng.random() < chance:
-                units.insert(rng.randint(0, len(units)), make())
+                units.insert(int(rng.random() * (len(units) + 1)), make(self))
         return units
 
     def _sentence(self) -> str:
         rng = self.rng
-        return f"{rng.choice(words.SUBJECTS)} {rng.choice(words.VERBS)} {rng.choice(words.TAILS)}"
+        return f"{pick(rng, words.SUBJECTS)} {pick(rng, words.VERBS)} {pick(rng, words.TAILS)}"
 
     def _paragraph(self) -> list[Node]:
         rng = self.rng
         nodes: list[Node] = []
-        for i in range(rng.randint(1, 3)):
+        for i in range(pick(rng, (1, 2, 3))):
             if i and rng.random() < 0.25:
                 nodes.append(Br())  # a line break inside the paragraph
             elif i:
@@ -276,7 +267,7 @@ class ThreadWriter:
         roll = self.rng.random()
         if roll < 0.85:
             return Text(sentence)
-        tag = self.rng.choice(["b", "i", "u", "s", "strong", "em", "span"])
+        tag = pick(self.rng, ("b", "i", "u", "s", "strong", "em", "span"))
         if roll < 0.9:
             return Inline("font", [Text(sentence)], ' style="color: red"')
         return Inline(tag, [Text(sentence)])
@@ -317,6 +308,30 @@ class ThreadWriter:
 
     def _centered(self) -> list[Node]:
         return [Block("div", self._paragraph(), ' style="text-align: center;"')]
+
+    def _korean(self) -> list[Node]:
+        return [Text(pick(self.rng, words.KOREAN))]
+
+    def _special(self) -> list[Node]:
+        return [Text(pick(self.rng, words.SPECIAL))]
+
+
+# Optional units in a post's own content: (chance, maker).
+EXTRAS = [
+    (0.05, ThreadWriter._image),
+    (0.04, ThreadWriter._video),
+    (0.04, ThreadWriter._spoiler),
+    (0.04, ThreadWriter._list),
+    (0.03, ThreadWriter._centered),
+    (0.05, ThreadWriter._korean),
+    (0.06, ThreadWriter._special),
+]
+PARAGRAPH_COUNTS = (1, 1, 1, 1, 2, 2, 2, 3, 3, 4)  # mostly short posts
+
+
+def pick(rng: random.Random, options: tuple | list):
+    """rng.choice, cheaper (this is the generator's hot path)."""
+    return options[int(rng.random() * len(options))]
 
 
 def edit_units(units: list[list[Node]], rng: random.Random) -> list[list[Node]]:

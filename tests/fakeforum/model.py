@@ -101,6 +101,7 @@ class Post:
     edited_at: datetime | None = None
     tl_plus: bool = False
     variant: int = 0  # drives markup variations (wrappers, attribute order, escaping)
+    rendered: str | None = field(default=None, repr=False)  # the post's page HTML, once made
 
     @property
     def page(self) -> int:

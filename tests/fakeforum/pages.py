@@ -7,6 +7,7 @@ attribute order, absent country/PM/Blog, relative times, signatures, TL+ headers
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -17,6 +18,12 @@ if TYPE_CHECKING:
     from tests.fakeforum.replica import Replica
 
 NAV = ["Home", "Forum", "Calendar", "Streams", "Liquipedia", "Features", "Store", "TL+"]
+
+
+@cache
+def month_year(joined: str) -> str:
+    """`2002-09` as `September 2002`."""
+    return datetime.strptime(joined, "%Y-%m").strftime("%B %Y")
 
 
 def profile_href(name: str) -> str:
@@ -184,6 +191,12 @@ def thread_page(replica: Replica, thread: Thread, posts: list[Post], page: int |
 
 def post_html(post: Post, user: User) -> str:
     """One post: a section holding a table whose rows hold the header, the body and the footer."""
+    if post.rendered is None:
+        post.rendered = _post_html(post, user)
+    return post.rendered
+
+
+def _post_html(post: Post, user: User) -> str:
     v = post.variant
     head = header_html(post, user)
     article_attrs = ' class="forumPost"' if v & 1 else f' id="post_{post.id}" class="forumPost"'
@@ -217,8 +230,8 @@ def header_html(post: Post, user: User) -> str:
         )
     if user.blog:
         actions.append(f'<a class="fpost-actionable" href="/blogs/{quote(user.name)}">Blog</a>')
-    joined = datetime.strptime(user.joined, "%Y-%m").strftime("%B %Y")
-    tooltip = f'<aside class="tooltip"><span class="tt-userinfo">Joined {joined}</span></aside>'
+    joined = f'<span class="tt-userinfo">Joined {month_year(user.joined)}</span>'
+    tooltip = f'<aside class="tooltip">{joined}</aside>'
     info = []
     if user.country:
         country, code = user.country
@@ -287,7 +300,7 @@ def footer_html(post: Post, user: User) -> str:
 
 def profile_page(replica: Replica, user: User) -> str:
     country = escape(user.country[0]) if user.country else "-"
-    joined = datetime.strptime(user.joined, "%Y-%m").strftime("%B %Y")
+    joined = month_year(user.joined)
     main = (
         f'<h1 class="title">Profile: {escape(user.name)}</h1><table class="profile">'
         f"<tr><td>Country:</td><td>{country}</td></tr>"

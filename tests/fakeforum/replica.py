@@ -15,6 +15,8 @@ from tests.fakeforum.model import NOW, SUBFORUMS, Post, Subforum, Thread, User, 
 HTML = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nDisallow: /mytlnet/\n"
 REVISION_EDIT_RATE = 0.04
+# Generated threads are kept up to this many posts (about 2 KB each): the full-scale replica.
+CACHED_POSTS = 60_000
 # Special threads by their index in a forum; every other thread is regular (or, 5%, active).
 # The long thread is #9 of `games`, so small replicas (under 10 threads per forum) stay quick.
 KINDS = {1: "newyear", 2: "sticky", 3: "locked", 4: "active"}
@@ -47,6 +49,7 @@ class Replica:
                 forum.threads.append(thread)
                 self.threads[thread.id] = thread
         self._cache: OrderedDict[int, list[Post]] = OrderedDict()
+        self._cached_posts = 0
 
     def _skeleton(self, forum: Subforum, index: int, names: list[str], long_pages: int) -> Thread:
         if forum.slug == "games" and index == 0:
@@ -65,14 +68,16 @@ class Replica:
         return next(f for f in self.subforums if f.slug == slug)
 
     def posts(self, thread: Thread) -> list[Post]:
-        """The thread's posts (generated on first use, a bounded cache keeps recent threads)."""
+        """The thread's posts, generated on first use; the least recently used threads are
+        dropped when the cache holds more than CACHED_POSTS posts."""
         if thread.id in self._cache:
             self._cache.move_to_end(thread.id)
             return self._cache[thread.id]
         posts = self._generate(thread)
         self._cache[thread.id] = posts
-        if len(self._cache) > 64:
-            self._cache.popitem(last=False)
+        self._cached_posts += len(posts)
+        while self._cached_posts > CACHED_POSTS and len(self._cache) > 1:
+            self._cached_posts -= len(self._cache.popitem(last=False)[1])
         return posts
 
     def _generate(self, thread: Thread) -> list[Post]:
