@@ -187,3 +187,20 @@ def test_post_url_and_id_round_trip():
 )
 def test_profile_url_quotes_the_name(name, quoted):
     assert profile_url("https://tl.net", name) == f"https://tl.net/forum/profile.php?user={quoted}"
+
+
+@pytest.mark.parametrize(
+    ("url", "post_id"),
+    [
+        ("/forum/viewpost.php?post_id=27000002", 27000002),
+        ("https://www.teamliquid.net/forum/viewpost.php?post_id=5#5", 5),
+        ("/forum/viewpost.php?x=1&post_id=7&y=2", 7),
+        ("/forum/viewpost.php?post_id=12abc", None),
+        ("/forum/viewpost.php?topic_id=3", None),
+        ("/forum/viewmessage.php?topic_id=3", None),
+        ("/forum/games/1-x?post_id=3", None),
+        ("#post_id=3", None),
+    ],
+)
+def test_post_id_from_url(url, post_id):
+    assert post_id_from_url(url) == post_id
