@@ -22,10 +22,22 @@ class CrawlResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
     def of(self, kind: str) -> dict[Any, dict]:
-        """The items of one kind as dicts keyed by `_id` (users: the last, most complete record)."""
-        return {
-            item._id: ItemAdapter(item).asdict() for item in self.items if KINDS[type(item)] == kind
-        }
+        """The items of one kind as dicts keyed by `_id`.
+
+        A user is yielded again whenever a finished thread widens what is known of them, and item
+        pipelines may complete out of order: merge the records as the MongoDB writer does
+        (earliest first post, latest last post).
+        """
+        merged: dict[Any, dict] = {}
+        for item in self.items:
+            if KINDS[type(item)] != kind:
+                continue
+            record, previous = ItemAdapter(item).asdict(), merged.get(item._id)
+            if kind == "user" and previous:
+                record["first_post_at"] = min(record["first_post_at"], previous["first_post_at"])
+                record["last_post_at"] = max(record["last_post_at"], previous["last_post_at"])
+            merged[item._id] = record
+        return merged
 
     def count(self, kind: str) -> int:
         return sum(1 for item in self.items if KINDS[type(item)] == kind)

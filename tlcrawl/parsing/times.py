@@ -1,8 +1,8 @@
 """Times as the forum writes them, converted to timezone-aware UTC datetimes.
 
-Post headers are GMT (`December 06 2023 02:50 GMT`); quote headers carry the quoted post's time in
-KST, UTC+9 with no daylight saving (`On December 06 2023 12:01 name wrote:`); "Last Edited" notes are
-`2023-12-06 04:01:08`, read as GMT; subforum index rows show `10:56 Apr 21 2012`, read as GMT.
+Post headers are GMT (`December 06 2023 02:50 GMT`); quote headers carry the quoted post's time
+in KST, UTC+9 with no daylight saving (`On December 06 2023 12:01 name wrote:`); "Last Edited"
+notes are `2023-12-06 04:01:08`, read as GMT; subforum index rows show `10:56 Apr 21 2012`, GMT.
 """
 
 from __future__ import annotations
