@@ -45,3 +45,25 @@ MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # default DEBUG: one line per request is noise on a crawl of millions of posts.
 LOG_LEVEL = os.environ.get("TLCRAWL_LOG_LEVEL", "INFO")
+
+# --- JavaScript rendering (tlcrawl/rendering/, `-a render=auto|always|never`) ------------------
+# The add-on reads the spider's `render` argument and installs the rendering middlewares and,
+# unless render=never, the Playwright download handler for that crawl only (default: no add-ons).
+ADDONS = {"tlcrawl.rendering.RenderingAddon": 0}
+TLCRAWL_RENDER = "auto"  # for spiders without a `render` argument
+# The system's Chromium (Debian `chromium-headless-shell`); `playwright install` is never needed.
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get(
+        "TLCRAWL_CHROMIUM", "/usr/lib/chromium/chromium-headless-shell"
+    ),
+    "headless": True,
+    "args": [
+        *("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
+        *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+    ],
+}
+# Images, fonts, media, styles and embedded players are not fetched by the browser.
+PLAYWRIGHT_ABORT_REQUEST = "tlcrawl.rendering.browser.abort_request"
+# Default: CONCURRENT_REQUESTS (16) pages at once; a browser page costs far more than a request.
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8

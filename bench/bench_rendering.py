@@ -1,0 +1,105 @@
+"""Time crawls of the replica per render mode: total time, rendered pages, time per rendered page.
+
+    .venv/bin/python -m bench.bench_rendering [--forums 2 --threads-per-forum 20 --long-pages 10]
+
+Each crawl runs in its own process (one reactor per process), against its own replica. "Browser
+time per page" is the mean time from sending a page to the browser to having its HTML
+(scrapy-playwright's download_latency: navigation, scripts, waiting for the page to settle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.servers import ROOT, start_replica
+
+SCENARIOS = [
+    # (label, replica options, render argument)
+    ("plain site, render=never", (), "never"),
+    ("plain site, render=auto", (), "auto"),
+    ("plain site, render=always", (), "always"),
+    ("--js-challenge, render=auto", ("--js-challenge",), "auto"),
+    ("--js-render, render=auto", ("--js-render",), "auto"),
+    ("--js-challenge --js-render, render=always", ("--js-challenge", "--js-render"), "always"),
+]
+
+
+def one_crawl(base_url: str, render: str) -> dict:
+    """Run one crawl in this process; return its figures."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from tests.crawling import crawl_settings
+    from tlcrawl.spiders.threads import ThreadsSpider
+
+    latencies: list[float] = []
+
+    class Recorder:
+        def response_received(self, response, request, spider):
+            if "playwright" in response.flags:
+                latencies.append(request.meta.get("download_latency", 0.0))
+
+    recorder = Recorder()
+    process = CrawlerProcess(crawl_settings(LOG_LEVEL="WARNING"), install_root_handler=True)
+    crawler = process.create_crawler(ThreadsSpider)
+    crawler.signals.connect(recorder.response_received, signal=signals.response_received)
+    started = time.perf_counter()
+    process.crawl(crawler, base_url=base_url, render=render)
+    process.start()
+    elapsed = time.perf_counter() - started
+    stats = crawler.stats.get_stats()
+    return {
+        "seconds": elapsed,
+        "responses": stats.get("response_received_count", 0),
+        "posts": stats.get("item_scraped_count", 0),
+        "rendered": stats.get("rendering/pages", 0),
+        "challenges": stats.get("rendering/challenges", 0),
+        "failed": stats.get("rendering/failed", 0),
+        "errors": stats.get("log_count/ERROR", 0),
+        "browser_seconds_per_page": statistics.mean(latencies) if latencies else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--forums", default="2")
+    parser.add_argument("--threads-per-forum", default="20")
+    parser.add_argument("--long-pages", default="10")
+    parser.add_argument("--one", nargs=2, metavar=("BASE_URL", "RENDER"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_crawl(*args.one)))
+        return
+    size = ("--forums", args.forums, "--threads-per-forum", args.threads_per_forum)
+    size += ("--long-pages", args.long_pages)
+    print(f"replica {' '.join(size)}")
+    header = f"{'scenario':<45}{'total s':>8}{'pages':>7}{'rendered':>9}{'challenges':>11}"
+    print(header + f"{'s/rendered':>11}{'errors':>7}")
+    with tempfile.TemporaryDirectory() as logs:
+        for label, options, render in SCENARIOS:
+            server = start_replica(Path(logs) / f"{len(label)}.log", *size, *options)
+            try:
+                command = [sys.executable, "-m", "bench.bench_rendering", "--one", server.url]
+                out = subprocess.run(
+                    [*command, render], cwd=ROOT, check=True, capture_output=True, text=True
+                ).stdout
+            finally:
+                server.stop()
+            r = json.loads(out.splitlines()[-1])
+            per_page = r["browser_seconds_per_page"]
+            print(
+                f"{label:<45}{r['seconds']:>8.2f}{r['responses']:>7}{r['rendered']:>9}"
+                f"{r['challenges']:>11}{per_page if per_page is None else round(per_page, 3)!s:>11}"
+                f"{r['errors'] + r['failed']:>7}"
+            )
+
+
+if __name__ == "__main__":
+    main()
