@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -122,10 +125,10 @@ def test_browser_skips_images_fonts_media_and_embedded_players():
 # --- crawls with the real browser ---------------------------------------------------------------
 
 
-async def _crawl(**spider_args) -> tuple[CrawlResult, object]:
+async def _crawl(settings: dict | None = None, **spider_args) -> tuple[CrawlResult, object]:
     """Like tests.crawling.run_crawl, but also returns the crawler to look at its settings."""
     result = CrawlResult()
-    runner = CrawlerRunner(crawl_settings())
+    runner = CrawlerRunner(crawl_settings(**(settings or {})))
     crawler = runner.create_crawler(ThreadsSpider)
     collector = _Collector(result)
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
@@ -218,3 +221,43 @@ async def test_never_reports_pages_it_cannot_read(replica):
     result, _ = await _crawl(base_url=server.url, render="never")
     assert result.stats["rendering/not_rendered"] == result.stats["rendering/script_posts"] > 0
     assert not [key for key in result.stats if key.startswith("playwright/")]
+
+
+@pytest.fixture
+def broken_script_site() -> Iterator[str]:
+    """One thread page whose script never builds its posts, on a local HTTP server."""
+    page = posts_built_by_script(_saved("thread_seed_p1.html"))
+    page = page.replace("[data-post-slot]", "[data-no-such-slot]").encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            found = self.path.startswith("/forum/games/622006-")
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(page if found else b"not found")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_chromium
+@pytest_twisted.ensureDeferred
+async def test_a_page_that_never_renders_fails_and_its_page_is_closed(broken_script_site):
+    url = f"{broken_script_site}/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+    result, _ = await _crawl({"TLCRAWL_RENDER_TIMEOUT": 1}, thread_url=url)
+    stats = result.stats
+    assert result.count("post") == 0
+    assert stats["rendering/script_posts"] == 1
+    assert stats["rendering/failed"] == 1
+    assert stats["thread_page/failed"] == 1, "the spider's errback heard of it"
+    _assert_pages_closed(stats)

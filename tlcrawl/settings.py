@@ -61,9 +61,13 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
     "args": [
         *("--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"),
         *("--disable-background-networking", "--disable-component-update", "--disable-sync"),
+        # Images are never requested (PLAYWRIGHT_ABORT_REQUEST would still see each one).
+        "--blink-settings=imagesEnabled=false",
     ],
 }
 # Images, fonts, media, styles and embedded players are not fetched by the browser.
 PLAYWRIGHT_ABORT_REQUEST = "tlcrawl.rendering.browser.abort_request"
 # Default: CONCURRENT_REQUESTS (16) pages at once; a browser page costs far more than a request.
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
+# Seconds a rendered page may take to get past a challenge and show its posts, then it fails.
+TLCRAWL_RENDER_TIMEOUT = 20

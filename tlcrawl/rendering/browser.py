@@ -10,8 +10,6 @@ from typing import Any
 
 # Not needed to build the page's DOM; skipping them saves most of a page's load time.
 ABORTED_RESOURCE_TYPES = frozenset({"image", "font", "media", "stylesheet"})
-# How long a rendered page may take to get past a challenge and to build its posts.
-SETTLE_TIMEOUT_MS = 20_000
 SETTLE_POLL_MS = 50
 
 # True once the document is neither a challenge nor a thread page still waiting for its posts.
@@ -45,27 +43,27 @@ def abort_request(request) -> bool:
     return request.is_navigation_request() and frame.parent_frame is not None
 
 
-async def settle(page) -> dict[str, Any]:
+async def settle(page, timeout_ms: float) -> dict[str, Any]:
     """Page method run after navigation: wait until the page is usable, then report on it.
 
     Returns the final document's status and the browser's cookies for the page's URL (a solved
     challenge leaves its clearance cookie there), read by tlcrawl.rendering.middleware.
     """
     # Polling on a timer checks at once (the default waits for an animation frame first).
-    await page.wait_for_function(SETTLED_JS, timeout=SETTLE_TIMEOUT_MS, polling=SETTLE_POLL_MS)
+    await page.wait_for_function(SETTLED_JS, timeout=timeout_ms, polling=SETTLE_POLL_MS)
     status = await page.evaluate(FINAL_STATUS_JS)
     cookies = await page.context.cookies(page.url)
     return {"status": status, "cookies": cookies}
 
 
-def browser_meta(reason: str) -> dict[str, Any]:
+def browser_meta(reason: str, timeout: float) -> dict[str, Any]:
     """Request meta that sends a request to the browser (the handler closes the page itself)."""
     from scrapy_playwright.page import PageMethod
 
     return {
         "playwright": True,
         "playwright_include_page": False,
-        "playwright_page_methods": [PageMethod(settle)],
+        "playwright_page_methods": [PageMethod(settle, timeout_ms=timeout * 1000)],
         "rendering_reason": reason,
     }
 

@@ -41,6 +41,7 @@ class RenderingMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.mode = render_mode(crawler)
+        self.timeout = crawler.settings.getfloat("TLCRAWL_RENDER_TIMEOUT", 20)
         self.warned_never = False
 
     @classmethod
@@ -51,7 +52,7 @@ class RenderingMiddleware:
         if self.mode == "always" and not request.meta.get("playwright") and _renderable(request):
             from tlcrawl.rendering.browser import browser_meta
 
-            request.meta.update(browser_meta("always"))
+            request.meta.update(browser_meta("always", self.timeout))
         return None
 
     def process_response(self, request: Request, response: Response, spider=None):
@@ -70,7 +71,7 @@ class RenderingMiddleware:
         from tlcrawl.rendering.browser import browser_meta
 
         logger.info("Rendering in the browser (%s): %s", reason, request.url)
-        meta = {**request.meta, **browser_meta(reason)}
+        meta = {**request.meta, **browser_meta(reason, self.timeout)}
         return request.replace(meta=meta, dont_filter=True)
 
     def _rendered(self, request: Request, response: Response) -> Response:
