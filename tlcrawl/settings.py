@@ -40,6 +40,14 @@ ITEM_PIPELINES = {
 # MongoDB: an empty MONGODB_URI switches the writer off (feeds alone still work).
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
 MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
+MONGODB_BATCH_SIZE = 500  # documents per unordered bulk upsert
+MONGODB_FLUSH_SECONDS = 2.0  # the longest a document waits in the writer's buffer
+# A failed flush (server down, timeout) is retried with exponential backoff for this long; each
+# attempt waits at most the URI's serverSelectionTimeoutMS (default 30 s). Then it is dead-lettered.
+MONGODB_RETRY_SECONDS = 60.0
+# Documents that could not be written; created only on failure.
+# Replay: python -m tlcrawl.storage.replay FILE
+MONGODB_DEAD_LETTER_PATH = "data/dead-letter/{spider}-{timestamp}.jsonl"
 
 # --- Engine -----------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
