@@ -122,3 +122,24 @@ async def test_database_outage_mid_crawl_loses_nothing(replica, tmp_path):
     finally:
         for running in [mongo, *restarted]:
             running.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_incremental_crawl_fetches_only_threads_with_new_posts(
+    replica, mongo_server, mongo_client, mongo_db_name
+):
+    options = ("--forums", "1", "--threads-per-forum", "6")
+    server = replica(*options)
+    settings = _mongo_settings(mongo_server.url, mongo_db_name)
+    await run_crawl(settings, base_url=server.url, forums="games")
+    db = mongo_client[mongo_db_name]
+    # As if the stored crawl had happened before the last reply of one thread was posted.
+    stale = db.threads.find_one({"pages": 1}, sort=[("_id", 1)])
+    db.threads.update_one({"_id": stale["_id"]}, {"$inc": {"replies": -1}})
+
+    result = await run_crawl(settings, base_url=server.url, forums="games", incremental="1")
+    threads_in_forum = db.threads.count_documents({"forum": "games"})
+    assert result.stats["threads/unchanged_skipped"] == threads_in_forum - 1
+    assert result.count("thread") == 1
+    assert {post["thread_id"] for post in result.of("post").values()} == {stale["_id"]}
+    assert db.threads.find_one({"_id": stale["_id"]})["replies"] == stale["replies"]

@@ -4,11 +4,13 @@ Crawling only: which page to request next and with which arguments. Parsing live
 `tlcrawl.parsing` (pure functions); cleaning, quote resolution and storage are item pipelines.
 
 Arguments (`-a name=value`): base_url, forums (comma-separated slugs), thread_url, max_threads,
-max_index_pages, render (auto|always|never). See the README for details.
+max_index_pages, incremental (skip threads unchanged since the stored crawl), render
+(auto|always|never). See the README for details.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field, replace
 from urllib.parse import urlsplit
@@ -23,6 +25,8 @@ from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
 from tlcrawl.spiders.assembler import ThreadAssembler
+from tlcrawl.storage.client import open_client
+from tlcrawl.storage.known_threads import is_unchanged, stored_thread_marks
 
 POSTS_PER_PAGE = 20
 # Thread pages outrank index pages so that started threads finish (and free their memory) before
@@ -49,6 +53,10 @@ class ThreadState:
     authors: set[str] = field(default_factory=set)
 
 
+def _bool_arg(value: str | bool | None) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
 def _int_arg(value: str | int | None, name: str) -> int | None:
     if value in (None, ""):
         return None
@@ -71,6 +79,7 @@ class ThreadsSpider(scrapy.Spider):
         thread_url: str | None = None,
         max_threads: str | None = None,
         max_index_pages: str | None = None,
+        incremental: str | None = None,
         render: str = "auto",
         **kwargs,
     ):
@@ -83,6 +92,8 @@ class ThreadsSpider(scrapy.Spider):
         if render not in ("auto", "always", "never"):
             raise ValueError(f"-a render= takes auto, always or never, got {render!r}")
         self.render = render
+        self.incremental = _bool_arg(incremental)
+        self.stored_db = None  # the database an incremental crawl compares index rows with
         self.threads: dict[int, ThreadState] = {}
         self.users: dict[str, UserItem] = {}
         self.users_sent: dict[str, tuple] = {}  # what was last yielded per user, to skip repeats
@@ -101,6 +112,8 @@ class ThreadsSpider(scrapy.Spider):
         return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
 
     async def start(self):
+        if self.incremental:
+            self._open_stored_db()
         if self.thread_url:
             yield self._first_thread_request(self.thread_url)
         else:
@@ -135,14 +148,15 @@ class ThreadsSpider(scrapy.Spider):
                 callback=self.parse_forum_index,
             )
 
-    def parse_forum_index(self, response: Response):
+    async def parse_forum_index(self, response: Response):
         index = parse_forum_index(response.text, response.url)
         for problem in index.problems:
             self._problem("index/problems", response.url, problem)
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
-        for row in index.rows:
-            yield from self._schedule_thread(row)
+        for row in await self._rows_to_crawl(index.rows):
+            for request in self._schedule_thread(row):
+                yield request
         if index.page == 1:
             last = (
                 index.pages
@@ -154,6 +168,26 @@ class ThreadsSpider(scrapy.Spider):
                     urls.forum_index_page_url(self.base_url, index.forum, page),
                     callback=self.parse_forum_index,
                 )
+
+    def _open_stored_db(self) -> None:
+        uri = self.settings.get("MONGODB_URI")
+        if not uri:
+            raise ValueError("-a incremental=1 compares with the stored crawl: set MONGODB_URI")
+        self.stored_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
+
+    async def _rows_to_crawl(self, rows: list[IndexRow]) -> list[IndexRow]:
+        """All rows; in an incremental crawl, only threads with posts added since stored."""
+        if self.stored_db is None or not rows:
+            return rows
+        ids = [row.thread_id for row in rows]
+        stored = await asyncio.to_thread(stored_thread_marks, self.stored_db, ids)
+        changed = [
+            row
+            for row in rows
+            if not is_unchanged(stored.get(row.thread_id), row.replies, row.last_post_at)
+        ]
+        self.crawler.stats.inc_value("threads/unchanged_skipped", len(rows) - len(changed))
+        return changed
 
     def _schedule_thread(self, row: IndexRow) -> Iterator[scrapy.Request]:
         if row.thread_id in self.threads:
@@ -341,5 +375,7 @@ class ThreadsSpider(scrapy.Spider):
         self.logger.warning("%s: %s (%s)", stat, message, url)
 
     def closed(self, reason: str) -> None:
+        if self.stored_db is not None:
+            self.stored_db.client.close()
         for state in self.threads.values():
             self._problem("threads/incomplete", state.url, "crawl ended before all pages were in")
