@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.bench_rendering [--forums 2 --threads-per-forum 20 --long-pages 10]
 
-Each crawl runs in its own process (one reactor per process), against its own replica. "Browser
-time per page" is the mean time from sending a page to the browser to having its HTML
-(scrapy-playwright's download_latency: navigation, scripts, waiting for the page to settle).
+Each crawl runs in its own process (one reactor per process), against its own replica. "latency"
+is the mean time from sending a page to the browser to having its HTML (scrapy-playwright's
+download_latency: navigation, scripts, waiting for the page to settle; pages overlap, up to
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT at once). "added/page" is the crawl's extra time over the
+render=never crawl of the plain site, per rendered page: what rendering costs in throughput.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ def main() -> None:
     size += ("--long-pages", args.long_pages)
     print(f"replica {' '.join(size)}")
     header = f"{'scenario':<45}{'total s':>8}{'pages':>7}{'rendered':>9}{'challenges':>11}"
-    print(header + f"{'s/rendered':>11}{'errors':>7}")
+    print(header + f"{'latency':>9}{'added/page':>11}{'errors':>7}")
+    baseline = None
     with tempfile.TemporaryDirectory() as logs:
         for label, options, render in SCENARIOS:
             runs = []
@@ -103,12 +106,18 @@ def main() -> None:
                 log = Path(logs) / f"{len(label)}-{attempt}.log"
                 runs.append(run_scenario(log, (*size, *options), render))
             r = min(runs, key=lambda run: run["seconds"])
-            per_page = r["browser_seconds_per_page"]
+            baseline = r["seconds"] if baseline is None else baseline  # the first: plain, never
+            latency = r["browser_seconds_per_page"]
+            added = (r["seconds"] - baseline) / r["rendered"] if r["rendered"] else None
             print(
                 f"{label:<45}{r['seconds']:>8.2f}{r['responses']:>7}{r['rendered']:>9}"
-                f"{r['challenges']:>11}{per_page if per_page is None else round(per_page, 3)!s:>11}"
+                f"{r['challenges']:>11}{_seconds(latency):>9}{_seconds(added):>11}"
                 f"{r['errors'] + r['failed']:>7}"
             )
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 if __name__ == "__main__":
