@@ -26,6 +26,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1.0: the site serves small page
 # Retry server errors and rate limiting a few more times than the default 2, with 429 included.
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# 429 (and 503 with Retry-After): wait as long as the site asks before retrying, at most
+# RETRY_AFTER_MAX_SECONDS each time and RETRY_AFTER_MAX_TRIES times. Runs before RetryMiddleware
+# (550), which would otherwise retry at once and lose the page to repeated 429s.
+DOWNLOADER_MIDDLEWARES = {"tlcrawl.middlewares.retry_after.RetryAfterMiddleware": 580}
+RETRY_AFTER_MAX_SECONDS = 120
+RETRY_AFTER_MAX_TRIES = 5
 DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
 HTTPCACHE_ENABLED = False
 

@@ -11,6 +11,7 @@ max_index_pages, incremental (skip threads unchanged since the stored crawl), re
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field, replace
 from urllib.parse import urlsplit
@@ -35,6 +36,15 @@ THREAD_PAGE_PRIORITY = 10
 # How often a page that came back cut short (fewer posts than the thread must have there) is
 # fetched again before its posts are taken as they are.
 INCOMPLETE_PAGE_RETRIES = 2
+
+
+_DOCUMENT_END = re.compile(rb"</html\s*>\s*$", re.IGNORECASE)
+
+
+def document_is_whole(body: bytes) -> bool:
+    """A page whose download was cut short lacks its closing `</html>`, even when lxml's
+    recovery makes the rest look fine (a post cut in half still parses as a post)."""
+    return bool(_DOCUMENT_END.search(body[-1024:]))
 
 
 @dataclass
@@ -224,12 +234,14 @@ class ThreadsSpider(scrapy.Spider):
             yield from self._start_thread(state, parsed)
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
-        if self._looks_cut_short(state, parsed):
+        whole = document_is_whole(response.body)
+        if not whole or self._looks_cut_short(state, parsed):
             retry = self._refetch(state, parsed, response.url)
             if retry is not None:
                 yield retry
                 return
-        posts = [self._post_item(parsed, post) for post in parsed.posts]
+        kept = parsed.posts if whole else self._without_cut_post(parsed.posts, response.url)
+        posts = [self._post_item(parsed, post) for post in kept]
         yield from self._release(state, state.assembler.add_page(parsed.page, posts))
 
     def on_thread_page_error(self, failure: Failure):
@@ -276,6 +288,12 @@ class ThreadsSpider(scrapy.Spider):
     def _looks_cut_short(self, state: ThreadState, parsed: ThreadPage) -> bool:
         expected = self._expected_posts(state, parsed.page)
         return expected is not None and len(parsed.posts) < expected
+
+    def _without_cut_post(self, posts: list[ParsedPost], url: str) -> list[ParsedPost]:
+        """A page that stays cut short: its last post may be cut too; a later crawl fetches it."""
+        if posts:
+            self._problem("posts/dropped_cut_short", url, f"post #{posts[-1].number} may be cut")
+        return posts[:-1]
 
     def _refetch(self, state: ThreadState, parsed: ThreadPage, url: str):
         tries = state.refetches.get(parsed.page, 0)

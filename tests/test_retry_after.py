@@ -1,0 +1,27 @@
+from datetime import UTC, datetime
+
+from tlcrawl.middlewares.retry_after import retry_after_seconds
+from tlcrawl.spiders.threads import document_is_whole
+
+
+def test_retry_after_in_seconds():
+    assert retry_after_seconds("7") == 7.0
+
+
+def test_retry_after_as_http_date():
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("Sat, 28 Nov 2026 12:00:30 GMT", now=now) == 30.0
+
+
+def test_retry_after_in_the_past_means_now():
+    now = datetime(2026, 11, 28, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("Sat, 28 Nov 2026 11:00:00 GMT", now=now) == 0.0
+
+
+def test_retry_after_garbage_is_ignored():
+    assert retry_after_seconds("soon") is None
+
+
+def test_a_page_without_its_closing_tag_is_cut_short():
+    assert document_is_whole(b"<html><body><p>all</p></body></html>\n")
+    assert not document_is_whole(b"<html><body><article class='forumPost'><section>Upd")

@@ -1,0 +1,62 @@
+"""Honour `Retry-After` when the site says it is busy (429, or 503 with the header).
+
+Scrapy's RetryMiddleware retries 429 at once, which a rate-limited site answers with another 429
+until the retries run out and the page is lost. This middleware waits as long as the site asks
+(capped), then sends the same request again; only that request waits, the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+from datetime import UTC, datetime
+from typing import Self
+
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
+
+BUSY_STATUSES = (429, 503)
+
+
+def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date; None if invalid."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS", 120.0)
+        self.max_tries = crawler.settings.getint("RETRY_AFTER_MAX_TRIES", 5)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
+        header = response.headers.get(b"Retry-After")
+        if response.status not in BUSY_STATUSES or header is None:
+            return response
+        wait = retry_after_seconds(header.decode("latin-1"))
+        tries = request.meta.get("retry_after_tries", 0)
+        if wait is None or tries >= self.max_tries:
+            return response  # left to RetryMiddleware and, failing that, the spider's errback
+        wait = min(wait, self.max_wait)
+        self.stats.inc_value(f"retry_after/{response.status}")
+        logger.info("%s answered %d: waiting %.1f s as asked", request.url, response.status, wait)
+        await asyncio.sleep(wait)
+        retry = request.replace(dont_filter=True)
+        retry.meta["retry_after_tries"] = tries + 1
+        return retry
