@@ -61,6 +61,9 @@ def crawl(base_url: str, mongo_url: str, log_path: Path) -> None:
     env = dict(os.environ, MONGODB_URI=mongo_url, MONGODB_DATABASE=DATABASE)
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={base_url}"]
     args += ["-s", f"LOG_FILE={log_path}", "-s", "LOG_LEVEL=INFO"]
+    # Our own replica on this machine: the real site's politeness delays would only slow the demo.
+    args += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    args += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
     subprocess.run(args, cwd=ROOT, env=env, check=True)
 
 
