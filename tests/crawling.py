@@ -20,6 +20,7 @@ KINDS = {ForumItem: "forum", ThreadItem: "thread", PostItem: "post", UserItem: "
 class CrawlResult:
     items: list[Any] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    crawler: Any = None  # to look at the crawl's final settings
 
     def of(self, kind: str) -> dict[Any, dict]:
         """The items of one kind as dicts keyed by `_id`.
@@ -77,4 +78,5 @@ async def run_crawl(settings_overrides: dict[str, Any] | None = None, **spider_a
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
     await runner.crawl(crawler, **spider_args)
     result.stats = crawler.stats.get_stats()
+    result.crawler = crawler
     return result

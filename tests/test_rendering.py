@@ -15,19 +15,16 @@ from pathlib import Path
 
 import pytest
 import pytest_twisted
-from scrapy import signals
-from scrapy.crawler import CrawlerRunner
 from scrapy.http import HtmlResponse
 
 from tests.conftest import replica_truth
-from tests.crawling import CrawlResult, _Collector, crawl_settings
+from tests.crawling import CrawlResult, run_crawl
 from tests.fakeforum.js_modes import JsModes, posts_built_by_script, puzzle_answer
 from tests.truth import by_type, differences
 from tlcrawl.rendering import PLAYWRIGHT_HANDLER
 from tlcrawl.rendering.browser import abort_request
 from tlcrawl.rendering.detect import CHALLENGE, SCRIPT_POSTS, needs_rendering
 from tlcrawl.rendering.middleware import set_cookie_header
-from tlcrawl.spiders.threads import ThreadsSpider
 
 FILES = Path(__file__).parent / "files"
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
@@ -126,15 +123,8 @@ def test_browser_skips_images_fonts_media_and_embedded_players():
 
 
 async def _crawl(settings: dict | None = None, **spider_args) -> tuple[CrawlResult, object]:
-    """Like tests.crawling.run_crawl, but also returns the crawler to look at its settings."""
-    result = CrawlResult()
-    runner = CrawlerRunner(crawl_settings(**(settings or {})))
-    crawler = runner.create_crawler(ThreadsSpider)
-    collector = _Collector(result)
-    crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
-    await runner.crawl(crawler, **spider_args)
-    result.stats = crawler.stats.get_stats()
-    return result, crawler
+    result = await run_crawl(settings, **spider_args)
+    return result, result.crawler
 
 
 def _assert_truth(result: CrawlResult, truth: list[dict]) -> None:

@@ -31,6 +31,15 @@ def text_of(element: HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
+def current_page_marker(pager: HtmlElement) -> int | None:
+    """The pager's current page: the number shown as plain text (`<b>` or `span.current`)."""
+    for marker in pager.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
+        label = text_of(marker)
+        if label.isdigit():
+            return int(label)
+    return None
+
+
 def inner_html(element: HtmlElement) -> str:
     """The element's content as HTML, without the element's own tag.
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
-from tlcrawl.parsing.dom import has_class, load_html, text_of
+from tlcrawl.parsing.dom import current_page_marker, has_class, load_html, text_of
 
 T = TypeVar("T")
 
@@ -77,10 +77,7 @@ def _pager(scope: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
             parsed = urls.parse_forum_url(href, url)
             if parsed:
                 seen.append(parsed[1])
-        for marker in block.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
-            label = text_of(marker)
-            if label.isdigit():
-                current = int(label)
+        current = current_page_marker(block) or current
     page = current or url_page
     return page, max([*seen, page])
 

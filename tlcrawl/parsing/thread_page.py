@@ -17,7 +17,7 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
-from tlcrawl.parsing.dom import has_class, inner_html, load_html, text_of
+from tlcrawl.parsing.dom import current_page_marker, has_class, inner_html, load_html, text_of
 
 _HEADER = f"header[.//div[{has_class('fpost-username')}]]"
 _ARTICLE = f"article[{has_class('forumPost')}]"
@@ -163,10 +163,7 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
                 seen.append(int(label))
             elif ref is not None and not ref.last_page and not ref.view_all:
                 seen.append(ref.page)  # Next/Prev point at existing pages
-        for marker in block.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
-            label = text_of(marker)
-            if label.isdigit():
-                current = int(label)
+        current = current_page_marker(block) or current
     page = current or url_page
     return page, max([*seen, page])
 
