@@ -59,6 +59,7 @@ def main() -> None:
     print(f"responses: {pages:,}  posts: {posts:,}  elapsed: {elapsed:.1f} s")
     print(f"pages/s: {pages / elapsed:.1f}")
     print(f"posts/s: {posts / elapsed:.1f}")
+    print(f"threads held in memory at once (max): {stats.get('threads/max_in_flight', 0)}")
     print(f"errors: {stats.get('log_count/ERROR', 0)}")
 
 

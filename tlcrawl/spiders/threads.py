@@ -30,9 +30,10 @@ from tlcrawl.storage.client import open_client
 from tlcrawl.storage.known_threads import is_unchanged, stored_thread_marks
 
 POSTS_PER_PAGE = 20
-# Thread pages outrank index pages so that started threads finish (and free their memory) before
-# new ones start.
+# Pages of started threads outrank the first pages of new threads, which outrank index pages: a
+# started thread finishes (and frees its memory) before new ones start.
 THREAD_PAGE_PRIORITY = 10
+NEW_THREAD_PRIORITY = 5
 # How often a page that came back cut short (fewer posts than the thread must have there) is
 # fetched again before its posts are taken as they are.
 INCOMPLETE_PAGE_RETRIES = 2
@@ -109,6 +110,7 @@ class ThreadsSpider(scrapy.Spider):
         self.users_sent: dict[str, tuple] = {}  # what was last yielded per user, to skip repeats
         self.forums_sent: set[str] = set()
         self.threads_scheduled = 0
+        self.threads_assembling = 0  # threads with pages held in memory (stat: max_in_flight)
 
     # --- start -------------------------------------------------------------------------------
 
@@ -208,16 +210,22 @@ class ThreadsSpider(scrapy.Spider):
         ref = urls.parse_thread_url(row.url)
         forum = ref.forum if ref and ref.forum else ""
         self.threads[row.thread_id] = ThreadState(row.thread_id, forum, row.url, index_row=row)
-        yield self._thread_page_request(row.url, 1)
+        yield self._thread_page_request(row.url, 1, priority=NEW_THREAD_PRIORITY)
 
     # --- thread pages ------------------------------------------------------------------------
 
-    def _thread_page_request(self, canonical_url: str, page: int, refetch: bool = False):
+    def _thread_page_request(
+        self,
+        canonical_url: str,
+        page: int,
+        refetch: bool = False,
+        priority: int = THREAD_PAGE_PRIORITY,
+    ):
         return scrapy.Request(
             urls.thread_page_url(canonical_url, page),
             callback=self.parse_thread_page,
             errback=self.on_thread_page_error,
-            priority=THREAD_PAGE_PRIORITY,
+            priority=priority,
             dont_filter=refetch,
             meta={"thread_page": page, "thread_url": canonical_url},
         )
@@ -266,6 +274,8 @@ class ThreadsSpider(scrapy.Spider):
         state.url = parsed.url
         state.first_page = parsed
         state.assembler = ThreadAssembler(parsed.thread_id, parsed.pages)
+        self.threads_assembling += 1
+        self.crawler.stats.max_value("threads/max_in_flight", self.threads_assembling)
         if parsed.forum not in self.forums_sent:  # thread_url crawls have no forum list
             self.forums_sent.add(parsed.forum)
             yield ForumItem(
@@ -366,6 +376,7 @@ class ThreadsSpider(scrapy.Spider):
 
     def _finish_thread(self, state: ThreadState) -> Iterator[ThreadItem]:
         del self.threads[state.thread_id]
+        self.threads_assembling -= 1
         self.crawler.stats.inc_value("threads/completed")
         if state.assembler.failed_pages:
             self.crawler.stats.inc_value("threads/with_failed_pages")
