@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
+from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 from tests.servers import ROOT
-from tests.test_cli_dataset import sample_db  # noqa: F401  (fixture)
 from tlcrawl.cli.main import app
 from tlcrawl.cli.support import mask_uri
 from tlcrawl.queries import parse_thread_ref, search_filter

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_cli_dataset import sample_db  # noqa: F401  (fixture)
+from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -1,7 +1,7 @@
 """A small, hand-built archive following docs/data-contract.md, for the query tests.
 
 `load_sample(db)` writes it into a pymongo Database; the `sample_db` fixture gives each test its own
-freshly loaded database. Import both from here (`from tests.test_cli_dataset import ...`).
+freshly loaded database. Import both from here (`from tests.sample_archive import ...`).
 
 Thread 601234 (games, 5 posts, November 2023):
     #1 Zergling
