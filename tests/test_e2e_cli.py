@@ -13,11 +13,10 @@ from typer.testing import CliRunner
 
 from tests.conftest import replica_truth
 from tests.crawling import run_crawl
-from tests.truth import by_type
+from tests.truth import by_type, seed_thread
 from tlcrawl.cli.main import app
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
-SEED_TITLE = "Twitch to cease business operations in Korea"
 DATABASE = "e2e_cli"
 
 
@@ -42,16 +41,8 @@ def tl(mongo_server, archive):
     return run
 
 
-def _seed(truth) -> tuple[dict, dict[int, dict]]:
-    thread = next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
-    posts = {
-        p["number"]: p for p in by_type(truth, "post").values() if p["thread_id"] == thread["_id"]
-    }
-    return thread, posts
-
-
 def test_thread_lists_the_seed_posts_with_whom_they_quote(tl, archive):
-    thread, posts = _seed(archive)
+    thread, posts = seed_thread(archive)
     rows = tl("thread", str(thread["_id"]))
     assert [(r["number"], r["author"]) for r in rows] == [
         (n, posts[n]["author"]) for n in sorted(posts)
@@ -63,7 +54,7 @@ def test_thread_lists_the_seed_posts_with_whom_they_quote(tl, archive):
 
 
 def test_thread_tree_hangs_each_post_under_the_post_it_quotes(tl, archive):
-    thread, posts = _seed(archive)
+    thread, posts = seed_thread(archive)
     number_of = {p["_id"]: n for n, p in posts.items()}
     rows = tl("thread", thread["url"], "--tree")
     got = {r["number"]: r["parent"] for r in rows}
@@ -125,7 +116,7 @@ def test_stats_count_threads_and_posts_per_forum(tl, archive):
 
 
 def test_graph_draws_the_seed_thread(mongo_server, archive, tmp_path):
-    thread, posts = _seed(archive)
+    thread, posts = seed_thread(archive)
     output = tmp_path / "seed.svg"
     args = ["graph", str(thread["_id"]), "-o", str(output), "--uri", mongo_server.url]
     result = CliRunner().invoke(app, [*args, "--db", DATABASE])

@@ -7,10 +7,9 @@ import pytest_twisted
 
 from tests.conftest import replica_truth
 from tests.crawling import run_crawl
-from tests.truth import RESOLUTION, by_type, differences
+from tests.truth import RESOLUTION, by_type, differences, seed_thread
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
-SEED_TITLE = "Twitch to cease business operations in Korea"
 
 
 @pytest.fixture(scope="module")
@@ -30,21 +29,13 @@ async def test_full_crawl_yields_exactly_the_truth(small_truth):
     assert result.stats.get("thread_page/problems", 0) == 0
 
 
-def _seed_thread(truth: list[dict]) -> dict:
-    return next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
-
-
-def _seed_posts(truth: list[dict], thread_id: int) -> dict[int, dict]:
-    return {k: v for k, v in by_type(truth, "post").items() if v["thread_id"] == thread_id}
-
-
 @pytest.mark.parametrize("form", ["canonical", "page2", "last", "all", "viewpost", "viewmessage"])
 @pytest_twisted.ensureDeferred
 async def test_seed_thread_alone_from_any_url_form(small_truth, form):
     server, truth = small_truth
-    thread = _seed_thread(truth)
-    posts = _seed_posts(truth, thread["_id"])
-    last_post = max(posts.values(), key=lambda post: post["number"])
+    thread, by_number = seed_thread(truth)
+    posts = {post["_id"]: post for post in by_number.values()}
+    last_post = by_number[max(by_number)]
     url = {
         "canonical": thread["url"],
         "page2": thread["url"] + "?page=2",
@@ -68,7 +59,7 @@ async def test_seed_thread_alone_from_any_url_form(small_truth, form):
 async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
     """The seed page's visible facts, read from the seed text itself, not from the replica."""
     _server, truth = small_truth
-    thread = _seed_thread(truth)
+    thread, _ = seed_thread(truth)
     result = await run_crawl(thread_url=thread["url"])
     posts = sorted(result.of("post").values(), key=lambda post: post["number"])
     users = result.of("user")

@@ -9,16 +9,15 @@ import sys
 
 from tests.conftest import replica_truth
 from tests.servers import ROOT
-from tests.truth import by_type
+from tests.truth import by_type, seed_thread
 
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
-SEED_TITLE = "Twitch to cease business operations in Korea"
 
 
 def test_feed_export_without_mongodb(replica, tmp_path):
     server = replica(*SMALL)
     truth = replica_truth(*SMALL, base_url=server.url)
-    seed = next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
+    seed, _ = seed_thread(truth)
     out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"thread_url={seed['url']}"]
     args += ["-s", "MONGODB_URI=", "-O", str(out), "-s", f"LOG_FILE={log}"]

@@ -9,11 +9,10 @@ import pytest_twisted
 
 from tests.conftest import replica_truth
 from tests.crawling import run_crawl
-from tests.truth import by_type
+from tests.truth import by_type, seed_thread
 
 # Enough threads for well over 1,000 quotes whose parent exists.
 QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
-SEED_TITLE = "Twitch to cease business operations in Korea"
 
 # Read off the seed page (shared/seeds/000_c6458d976560aa8b.txt): post number -> the numbers its
 # quote headers point at, outermost quote first, then the quotes nested inside it.
@@ -90,7 +89,7 @@ async def test_precision_and_recall_over_the_replica(crawled):
 @pytest_twisted.ensureDeferred
 async def test_seed_thread_quotes_resolve_completely(crawled):
     _server, truth = crawled
-    seed = next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
+    seed, _ = seed_thread(truth)
     result = await run_crawl(thread_url=seed["url"])
     posts = {p["number"]: p for p in result.of("post").values()}
     id_to_number = {p["_id"]: n for n, p in posts.items()}

@@ -43,6 +43,16 @@ def by_type(truth: list[dict], kind: str) -> dict[Any, dict]:
     return {doc["_id"]: doc for doc in truth if doc["type"] == kind}
 
 
+SEED_TITLE = "Twitch to cease business operations in Korea"
+
+
+def seed_thread(truth: list[dict]) -> tuple[dict, dict[int, dict]]:
+    """The seed thread (the real page the replica reproduces) and its posts by number."""
+    thread = next(t for t in by_type(truth, "thread").values() if t["title"] == SEED_TITLE)
+    posts = [p for p in by_type(truth, "post").values() if p["thread_id"] == thread["_id"]]
+    return thread, {post["number"]: post for post in posts}
+
+
 def differences(
     expected: dict[Any, dict],
     got: dict[Any, dict],
