@@ -25,6 +25,7 @@ async def test_full_crawl_yields_exactly_the_truth(small_truth):
     for kind in ("forum", "thread", "post", "user"):
         assert differences(by_type(truth, kind), result.of(kind), ignore=RESOLUTION) == [], kind
     assert result.count("post") == len(by_type(truth, "post")), "every post exactly once"
+    assert all(thread["complete"] for thread in result.of("thread").values())
     assert result.stats.get("log_count/ERROR", 0) == 0
     assert result.stats.get("thread_page/problems", 0) == 0
 

@@ -138,12 +138,15 @@ async def test_incremental_crawl_fetches_only_threads_with_new_posts(
     await run_crawl(settings, base_url=server.url, forums="games")
     db = mongo_client[mongo_db_name]
     # As if the stored crawl had happened before the last reply of one thread was posted.
-    stale = db.threads.find_one({"pages": 1}, sort=[("_id", 1)])
+    stale, damaged = db.threads.find({"pages": 1}, sort=[("_id", 1)]).limit(2)
     db.threads.update_one({"_id": stale["_id"]}, {"$inc": {"replies": -1}})
+    # ... and as if a page of another thread had failed in the stored crawl.
+    db.threads.update_one({"_id": damaged["_id"]}, {"$set": {"complete": False}})
 
     result = await run_crawl(settings, base_url=server.url, forums="games", incremental="1")
     threads_in_forum = db.threads.count_documents({"forum": "games"})
-    assert result.stats["threads/unchanged_skipped"] == threads_in_forum - 1
-    assert result.count("thread") == 1
-    assert {post["thread_id"] for post in result.of("post").values()} == {stale["_id"]}
+    assert result.stats["threads/unchanged_skipped"] == threads_in_forum - 2
+    recrawled = {stale["_id"], damaged["_id"]}
+    assert {post["thread_id"] for post in result.of("post").values()} == recrawled
     assert db.threads.find_one({"_id": stale["_id"]})["replies"] == stale["replies"]
+    assert db.threads.find_one({"_id": damaged["_id"]})["complete"] is True

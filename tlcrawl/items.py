@@ -33,6 +33,8 @@ class ThreadItem:
     sticky: bool = False
     first_post_at: datetime | None = None
     last_post_at: datetime | None = None
+    # False when a page failed or stayed cut short: an incremental crawl comes back to the thread.
+    complete: bool = True
     crawled_at: datetime | None = None
 
 

@@ -61,6 +61,8 @@ class ThreadState:
     last_post: PostItem | None = None
     first_post: PostItem | None = None
     refetches: dict[int, int] = field(default_factory=dict)
+    partial: dict[int, list[PostItem]] = field(default_factory=dict)  # cut-short pages' posts
+    incomplete: bool = False  # a page failed or stayed cut short: the next crawl must come back
     authors: set[str] = field(default_factory=set)
 
 
@@ -110,6 +112,7 @@ class ThreadsSpider(scrapy.Spider):
         self.users_sent: dict[str, tuple] = {}  # what was last yielded per user, to skip repeats
         self.forums_sent: set[str] = set()
         self.threads_scheduled = 0
+        self.threads_seen: set[int] = set()  # ids only: a finished thread's state is freed
         self.threads_assembling = 0  # threads with pages held in memory (stat: max_in_flight)
 
     # --- start -------------------------------------------------------------------------------
@@ -202,8 +205,9 @@ class ThreadsSpider(scrapy.Spider):
         return changed
 
     def _schedule_thread(self, row: IndexRow) -> Iterator[scrapy.Request]:
-        if row.thread_id in self.threads:
+        if row.thread_id in self.threads_seen:
             return  # a thread listed twice (a sticky, or one that moved up between index pages)
+        self.threads_seen.add(row.thread_id)
         if self.max_threads is not None and self.threads_scheduled >= self.max_threads:
             return
         self.threads_scheduled += 1
@@ -240,17 +244,26 @@ class ThreadsSpider(scrapy.Spider):
         state = self._thread_state(parsed)
         if state.assembler is None:
             yield from self._start_thread(state, parsed)
+        page = response.meta.get("thread_page", parsed.page)
+        if page != parsed.page:  # posts were deleted since the pager was read: no such page now
+            self._give_up_page(state, response.url, f"asked for page {page}, got {parsed.page}")
+            yield from self._release(state, state.assembler.fail_page(page))
+            return
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
         whole = document_is_whole(response.body)
+        # A page cut short may have cut its last post too: that one is never kept.
+        posts = [self._post_item(parsed, post) for post in parsed.posts[: None if whole else -1]]
         if not whole or self._looks_cut_short(state, parsed):
-            retry = self._refetch(state, parsed, response.url)
+            state.partial[page] = posts  # what is kept if every refetch fails
+            retry = self._refetch(state, page, len(parsed.posts), response.url)
             if retry is not None:
                 yield retry
                 return
-        kept = parsed.posts if whole else self._without_cut_post(parsed.posts, response.url)
-        posts = [self._post_item(parsed, post) for post in kept]
-        yield from self._release(state, state.assembler.add_page(parsed.page, posts))
+            if not whole and parsed.posts:
+                self._problem("posts/dropped_cut_short", response.url, "the last post may be cut")
+        state.partial.pop(page, None)
+        yield from self._release(state, state.assembler.add_page(page, posts))
 
     def on_thread_page_error(self, failure: Failure):
         request = failure.request
@@ -258,9 +271,21 @@ class ThreadsSpider(scrapy.Spider):
         self._problem("thread_page/failed", request.url, f"gave up: {failure.getErrorMessage()}")
         ref = urls.parse_thread_url(canonical)
         state = self.threads.get(ref.thread_id) if ref else None
-        if state is None or state.assembler is None:
-            return  # page 1 never came: nothing of this thread is known beyond its index row
-        yield from self._release(state, state.assembler.fail_page(page))
+        if state is None:
+            return
+        if state.assembler is None:  # page 1 never came: nothing is known beyond the index row
+            del self.threads[state.thread_id]
+            return
+        state.incomplete = True
+        partial = state.partial.pop(page, None)
+        if partial is not None:  # a refetch of a cut-short page failed: keep its whole posts
+            yield from self._release(state, state.assembler.add_page(page, partial))
+        else:
+            yield from self._release(state, state.assembler.fail_page(page))
+
+    def _give_up_page(self, state: ThreadState, url: str, why: str) -> None:
+        state.incomplete = True
+        self._problem("thread_page/incomplete", url, why)
 
     def _thread_state(self, parsed: ThreadPage) -> ThreadState:
         state = self.threads.get(parsed.thread_id)
@@ -299,25 +324,15 @@ class ThreadsSpider(scrapy.Spider):
         expected = self._expected_posts(state, parsed.page)
         return expected is not None and len(parsed.posts) < expected
 
-    def _without_cut_post(self, posts: list[ParsedPost], url: str) -> list[ParsedPost]:
-        """A page that stays cut short: its last post may be cut too; a later crawl fetches it."""
-        if posts:
-            self._problem("posts/dropped_cut_short", url, f"post #{posts[-1].number} may be cut")
-        return posts[:-1]
-
-    def _refetch(self, state: ThreadState, parsed: ThreadPage, url: str):
-        tries = state.refetches.get(parsed.page, 0)
+    def _refetch(self, state: ThreadState, page: int, found: int, url: str):
+        tries = state.refetches.get(page, 0)
         if tries >= INCOMPLETE_PAGE_RETRIES:
-            self._problem(
-                "thread_page/incomplete",
-                url,
-                f"kept {len(parsed.posts)} posts after {tries} refetches",
-            )
+            self._give_up_page(state, url, f"still cut short after {tries} refetches")
             return None
-        state.refetches[parsed.page] = tries + 1
+        state.refetches[page] = tries + 1
         self.crawler.stats.inc_value("thread_page/refetched")
-        self.logger.warning("Page cut short (%d posts), fetching again: %s", len(parsed.posts), url)
-        return self._thread_page_request(state.url, parsed.page, refetch=True)
+        self.logger.warning("Page cut short (%d posts), fetching again: %s", found, url)
+        return self._thread_page_request(state.url, page, refetch=True)
 
     # --- items -------------------------------------------------------------------------------
 
@@ -397,6 +412,7 @@ class ThreadsSpider(scrapy.Spider):
             sticky=bool(row and row.sticky),
             first_post_at=first_post.posted_at if first_post and first_post.number == 1 else None,
             last_post_at=state.last_post.posted_at if state.last_post else None,
+            complete=not state.incomplete,
         )
 
     def _problem(self, stat: str, url: str, message: str) -> None:

@@ -1,0 +1,84 @@
+"""The spider's decisions on single responses (pages rendered by the replica, no HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from tests.fakeforum import build_forum
+from tests.truth import seed_thread
+from tlcrawl.items import PostItem, ThreadItem
+from tlcrawl.parsing.forum_index import parse_forum_index
+from tlcrawl.spiders.threads import ThreadsSpider
+
+BASE = "http://replica.test"
+
+
+@pytest.fixture(scope="module")
+def forum():
+    return build_forum(seed=1, forums=1, threads_per_forum=4)
+
+
+@pytest.fixture(scope="module")
+def seed(forum):
+    return seed_thread(list(forum.truth_documents(BASE)))[0]
+
+
+@pytest.fixture
+def spider():
+    crawler = get_crawler(ThreadsSpider)
+    crawler.spider = ThreadsSpider.from_crawler(crawler, base_url=BASE)
+    return crawler.spider
+
+
+def response(forum, url: str, request: Request | None = None, cut: int | None = None):
+    status, _, body = forum.render(url[len(BASE) :])
+    assert status == 200
+    request = request or Request(url)
+    return HtmlResponse(url, body=body[:cut], encoding="utf-8", request=request)
+
+
+def split(outputs) -> tuple[list[Request], list[PostItem], list[ThreadItem]]:
+    outputs = list(outputs)
+    kinds = (Request, PostItem, ThreadItem)
+    return tuple([o for o in outputs if isinstance(o, kind)] for kind in kinds)
+
+
+def test_a_page_served_in_place_of_another_does_not_leave_the_thread_hanging(forum, seed, spider):
+    requests, posts, _ = split(spider.parse_thread_page(response(forum, seed["url"])))
+    [page2] = requests
+    assert len(posts) == 20
+    # Posts were deleted since page 1 was read: the site answers ?page=2 with page 1.
+    wrong = response(forum, seed["url"], request=page2)
+    _, posts, threads = split(spider.parse_thread_page(wrong))
+    assert posts == []
+    assert [t.complete for t in threads] == [False]
+    assert spider.crawler.stats.get_value("thread_page/incomplete") == 1
+    assert seed["_id"] not in spider.threads
+
+
+def test_whole_posts_of_a_cut_page_are_kept_when_its_refetch_fails(forum, seed, spider):
+    requests, _, _ = split(spider.parse_thread_page(response(forum, seed["url"])))
+    [page2] = requests
+    _, _, body = forum.render(page2.url[len(BASE) :])
+    cut = body.index(b'class="forumPost"', body.index(b'class="forumPost"') + 1) + 40
+    retries, posts, _ = split(spider.parse_thread_page(response(forum, page2.url, page2, cut)))
+    [refetch] = retries
+    assert posts == [] and refetch.dont_filter
+    failure = Failure(ConnectionError("refused"))
+    failure.request = refetch
+    _, posts, threads = split(spider.on_thread_page_error(failure))
+    assert [p.number for p in posts] == [21], "#21 was whole; #22, cut in half, is not kept"
+    assert [t.complete for t in threads] == [False]
+
+
+def test_a_thread_listed_again_after_it_finished_is_not_scheduled_again(forum, spider):
+    index = parse_forum_index(forum.render("/forum/games/")[2], f"{BASE}/forum/games/")
+    row = index.rows[0]
+    assert len(list(spider._schedule_thread(row))) == 1
+    spider.threads.pop(row.thread_id)  # as when the thread finishes
+    assert list(spider._schedule_thread(row)) == []
+    assert spider.threads_scheduled == 1
