@@ -25,3 +25,9 @@ def test_retry_after_garbage_is_ignored():
 def test_a_page_without_its_closing_tag_is_cut_short():
     assert document_is_whole(b"<html><body><p>all</p></body></html>\n")
     assert not document_is_whole(b"<html><body><article class='forumPost'><section>Upd")
+
+
+def test_whatever_follows_the_closing_tag_does_not_matter():
+    assert document_is_whole(
+        b"<html><body></body></html>\n<!-- served in 12 ms --><script></script>"
+    )

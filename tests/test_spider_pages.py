@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pymongo
 import pytest
+import pytest_twisted
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from tests.fakeforum import build_forum
@@ -82,3 +87,16 @@ def test_a_thread_listed_again_after_it_finished_is_not_scheduled_again(forum, s
     spider.threads.pop(row.thread_id)  # as when the thread finishes
     assert list(spider._schedule_thread(row)) == []
     assert spider.threads_scheduled == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_incremental_crawl_without_its_database_crawls_every_row(forum, spider):
+    index = parse_forum_index(forum.render("/forum/games/")[2], f"{BASE}/forum/games/")
+    closed_port = "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200"
+    spider.stored_db = pymongo.MongoClient(closed_port)["tlcrawl"]
+    # An asyncio coroutine (it uses asyncio.to_thread), run as Scrapy runs callbacks.
+    coroutine = spider._rows_to_crawl(index.rows, f"{BASE}/forum/games/")
+    rows = await Deferred.fromFuture(asyncio.ensure_future(coroutine))
+    assert rows == index.rows
+    assert spider.crawler.stats.get_value("incremental/db_unavailable") == 1
+    spider.stored_db.client.close()

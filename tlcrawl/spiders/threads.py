@@ -17,6 +17,7 @@ from dataclasses import astuple, dataclass, field, replace
 from urllib.parse import urlsplit
 
 import scrapy
+from pymongo.errors import PyMongoError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -39,13 +40,14 @@ NEW_THREAD_PRIORITY = 5
 INCOMPLETE_PAGE_RETRIES = 2
 
 
-_DOCUMENT_END = re.compile(rb"</html\s*>\s*$", re.IGNORECASE)
+_DOCUMENT_END = re.compile(rb"</html\s*>", re.IGNORECASE)
 
 
 def document_is_whole(body: bytes) -> bool:
     """A page whose download was cut short lacks its closing `</html>`, even when lxml's
-    recovery makes the rest look fine (a post cut in half still parses as a post)."""
-    return bool(_DOCUMENT_END.search(body[-1024:]))
+    recovery makes the rest look fine (a post cut in half still parses as a post). Anything
+    after `</html>` (a trailing script or comment) does not matter."""
+    return bool(_DOCUMENT_END.search(body))
 
 
 @dataclass
@@ -169,10 +171,7 @@ class ThreadsSpider(scrapy.Spider):
             self._problem("index/problems", response.url, problem)
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
-        for row in await self._rows_to_crawl(index.rows):
-            for request in self._schedule_thread(row):
-                yield request
-        if index.page == 1:
+        if index.page == 1:  # first, so that nothing below can keep the other pages from the crawl
             last = (
                 index.pages
                 if self.max_index_pages is None
@@ -183,6 +182,9 @@ class ThreadsSpider(scrapy.Spider):
                     urls.forum_index_page_url(self.base_url, index.forum, page),
                     callback=self.parse_forum_index,
                 )
+        for row in await self._rows_to_crawl(index.rows, response.url):
+            for request in self._schedule_thread(row):
+                yield request
 
     def _open_stored_db(self) -> None:
         uri = self.settings.get("MONGODB_URI")
@@ -190,12 +192,16 @@ class ThreadsSpider(scrapy.Spider):
             raise ValueError("-a incremental=1 compares with the stored crawl: set MONGODB_URI")
         self.stored_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
 
-    async def _rows_to_crawl(self, rows: list[IndexRow]) -> list[IndexRow]:
+    async def _rows_to_crawl(self, rows: list[IndexRow], url: str) -> list[IndexRow]:
         """All rows; in an incremental crawl, only threads with posts added since stored."""
         if self.stored_db is None or not rows:
             return rows
         ids = [row.thread_id for row in rows]
-        stored = await asyncio.to_thread(stored_thread_marks, self.stored_db, ids)
+        try:
+            stored = await asyncio.to_thread(stored_thread_marks, self.stored_db, ids)
+        except PyMongoError as error:  # no way to tell what changed: crawl them all
+            self._problem("incremental/db_unavailable", url, f"crawling every row: {error}")
+            return rows
         changed = [
             row
             for row in rows
