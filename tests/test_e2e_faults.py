@@ -43,6 +43,7 @@ async def test_rate_limit_is_waited_out(replica):
         differences(_truth_posts(options, server.url), result.of("post"), ignore=RESOLUTION) == []
     )
     assert result.stats.get("retry_after/429", 0) > 0, "429s were waited out, not lost"
+    assert result.stats.get("retry_after/held_requests", 0) > 0, "the whole site was paused"
     assert "thread_page/failed" not in result.stats
 
 

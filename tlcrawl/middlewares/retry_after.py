@@ -1,8 +1,9 @@
 """Honour `Retry-After` when the site says it is busy (429, or 503 with the header).
 
 Scrapy's RetryMiddleware retries 429 at once, which a rate-limited site answers with another 429
-until the retries run out and the page is lost. This middleware waits as long as the site asks
-(capped), then sends the same request again; only that request waits, the crawl goes on.
+until the retries run out and the page is lost. This middleware pauses every request to that site
+for as long as it asks (capped), then sends the refused request again. Held requests resume
+through the download slot, which still spaces them by the site's concurrency and delay.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Self
 
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +43,19 @@ class RetryAfterMiddleware:
         self.stats = crawler.stats
         self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS", 120.0)
         self.max_tries = crawler.settings.getint("RETRY_AFTER_MAX_TRIES", 5)
+        self.paused_until: dict[str, float] = {}  # site (host:port) -> time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    async def process_request(self, request: Request) -> None:
+        wait = self.paused_until.get(urlparse_cached(request).netloc, 0.0) - time.monotonic()
+        if wait > 0:
+            self.stats.inc_value("retry_after/held_requests")
+            await asyncio.sleep(wait)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
         header = response.headers.get(b"Retry-After")
         if response.status not in BUSY_STATUSES or header is None:
             return response
@@ -54,9 +64,16 @@ class RetryAfterMiddleware:
         if wait is None or tries >= self.max_tries:
             return response  # left to RetryMiddleware and, failing that, the spider's errback
         wait = min(wait, self.max_wait)
+        site = urlparse_cached(request).netloc
+        self.paused_until[site] = max(self.paused_until.get(site, 0.0), time.monotonic() + wait)
         self.stats.inc_value(f"retry_after/{response.status}")
-        logger.info("%s answered %d: waiting %.1f s as asked", request.url, response.status, wait)
-        await asyncio.sleep(wait)
+        logger.info(
+            "%s answered %d: pausing %s for %.1f s as asked",
+            request.url,
+            response.status,
+            site,
+            wait,
+        )
         retry = request.replace(dont_filter=True)
         retry.meta["retry_after_tries"] = tries + 1
         return retry
