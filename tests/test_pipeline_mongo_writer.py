@@ -103,7 +103,7 @@ async def test_an_unreachable_server_fills_the_dead_letter_file(
         await run_pipeline(pipeline, sample_items(50))
 
     assert pipeline.crawler.stats.get_value("mongodb/dead_letter") == 53
-    assert "bob:***@127.0.0.1" in caplog.text and "s3cretpw" not in caplog.text
+    assert "bob:****@127.0.0.1" in caplog.text and "s3cretpw" not in caplog.text
     assert "python -m tlcrawl.storage.replay" in caplog.text
     read, result = replay(tmp_path / "dead" / "archive.jsonl", mongo_server.url, mongo_db_name)
     assert (read, result.upserted, result.dead_letter) == (53, 53, 0)

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NoReturn
-from urllib.parse import unquote
 
 import pymongo
 import typer
@@ -19,6 +18,8 @@ from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from tlcrawl.storage.client import MASK, mask_uri, uri_secrets
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017"
 DEFAULT_DATABASE = "tlcrawl"
@@ -30,21 +31,11 @@ USAGE = 2
 DB_UNREACHABLE = 3
 TOOL_MISSING = 4
 
-_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^:@/]*):(?P<pw>[^@/]*)@")
-
-
-def mask_uri(uri: str) -> str:
-    """The URI with its password (if any) replaced by `****`."""
-    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:****@", uri, count=1)
-
 
 def scrub(message: str, uri: str) -> str:
-    """`message` with the URI's password removed wherever it appears (raw or percent-decoded)."""
-    match = _USERINFO.match(uri)
-    if not match or not match["pw"]:
-        return message
-    for secret in {match["pw"], unquote(match["pw"])}:
-        message = message.replace(secret, "****")
+    """`message` with the URI's secrets removed wherever they appear (raw or percent-decoded)."""
+    for secret in uri_secrets(uri):
+        message = message.replace(secret, MASK)
     return message
 
 
