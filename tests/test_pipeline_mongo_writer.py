@@ -105,8 +105,10 @@ async def test_an_unreachable_server_fills_the_dead_letter_file(
     assert pipeline.crawler.stats.get_value("mongodb/dead_letter") == 53
     assert "bob:****@127.0.0.1" in caplog.text and "s3cretpw" not in caplog.text
     assert "python -m tlcrawl.storage.replay" in caplog.text
-    read, result = replay(tmp_path / "dead" / "archive.jsonl", mongo_server.url, mongo_db_name)
-    assert (read, result.upserted, result.dead_letter) == (53, 53, 0)
+    read, skipped, result = replay(
+        tmp_path / "dead" / "archive.jsonl", mongo_server.url, mongo_db_name
+    )
+    assert (read, skipped, result.upserted, result.dead_letter) == (53, 0, 53, 0)
     assert (
         mongo_client[mongo_db_name].posts.find_one({"_id": 7})["posted_at"]
         == make_post(7).posted_at

@@ -11,6 +11,7 @@ from tlcrawl.items import PostItem, ThreadItem, UserItem
 from tlcrawl.storage.client import mask_uri
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import content_hash, item_to_document
+from tlcrawl.storage.replay import replay
 from tlcrawl.storage.schema import ensure_indexes, server_supports_text_index
 from tlcrawl.storage.writer import Batch, FlushResult, write_batch
 
@@ -133,8 +134,9 @@ def test_dead_letters_replay_idempotently(mongo_server, mongo_client, mongo_db_n
 
     first, second = replay(mongo_server.url), replay(mongo_server.url)
     assert first.returncode == 0, first.stderr
-    assert "read 4, upserted 3, modified 0, rejected 0" in first.stdout
-    assert "read 4, upserted 0, modified 0, rejected 0" in second.stdout
+    assert "read 4, upserted 3, modified 0, skipped 0" in first.stdout
+    assert "rejected 0" in first.stdout
+    assert "read 4, upserted 0, modified 0, skipped 0" in second.stdout
     posts = mongo_client[mongo_db_name].posts
     assert [d["text"] for d in posts.find().sort("_id")] == ["hello", "edited", "hello"]
     assert posts.find_one({"_id": 0})["posted_at"] == T0
@@ -142,6 +144,22 @@ def test_dead_letters_replay_idempotently(mongo_server, mongo_client, mongo_db_n
     down = replay("mongodb://bob:s3cret@127.0.0.1:9/?serverSelectionTimeoutMS=300")
     assert down.returncode == 1
     assert "bob:****@" in down.stderr and "s3cret" not in down.stderr + down.stdout
+
+
+def test_replaying_an_old_file_never_rolls_a_post_back(
+    mongo_server, mongo_client, mongo_db_name, tmp_path
+):
+    path = tmp_path / "old.jsonl"
+    old = make_post(5, "first version", crawled_at=T0)
+    DeadLetterFile(path).append("posts", [item_to_document(old)[1]], "AutoReconnect")
+    db = mongo_client[mongo_db_name]
+    write(db, make_post(5, "second version", crawled_at=T0 + timedelta(days=1)))
+
+    read, superseded, result = replay(path, mongo_server.url, mongo_db_name)
+    assert (read, superseded, result.modified) == (1, 1, 0)
+    doc = db.posts.find_one({"_id": 5})
+    assert doc["text"] == "second version"
+    assert not doc.get("history")
 
 
 def test_mask_uri_hides_only_the_password():

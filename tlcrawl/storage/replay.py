@@ -1,6 +1,8 @@
 """Replay a dead-letter file into MongoDB: `python -m tlcrawl.storage.replay FILE [--uri --db]`.
 
 The documents go through the same idempotent upserts as a crawl, so replaying twice is harmless.
+A document older than what a later crawl stored (by `crawled_at`) is skipped: replaying an old
+file never rolls a post back or files its newer version under `history`.
 Prints the counts; exits 1 when anything could not be written (the file is left as it is).
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 
+from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from tlcrawl.storage.client import mask_uri, open_client
@@ -39,21 +42,39 @@ def batches(
         yield batch, len(chunk)
 
 
-def replay(path: Path, uri: str, database: str) -> tuple[int, FlushResult]:
-    """Write every document of the file; return (lines read, counts)."""
+def drop_superseded(db: Database, batch: Batch) -> int:
+    """Remove from `batch` the documents whose stored copy was crawled later; return how many."""
+    dropped = 0
+    for collection, docs in list(batch.items()):
+        dated = {_id: doc["crawled_at"] for _id, doc in docs.items() if doc.get("crawled_at")}
+        if not dated:
+            continue
+        stored = db[collection].find({"_id": {"$in": list(dated)}}, {"crawled_at": 1})
+        for doc in stored:
+            if doc.get("crawled_at") and doc["crawled_at"] > dated[doc["_id"]]:
+                del docs[doc["_id"]]
+                dropped += 1
+        if not docs:
+            del batch[collection]  # nothing left to write there
+    return dropped
+
+
+def replay(path: Path, uri: str, database: str) -> tuple[int, int, FlushResult]:
+    """Write the file's documents; return (lines read, skipped as superseded, counts)."""
     client = open_client(uri)
     # Documents the server rejects again are collected next to the file, not lost.
     rejected = DeadLetterFile(path.with_name(path.stem + ".rejected.jsonl"))
-    result, read = FlushResult(), 0
+    result, read, superseded = FlushResult(), 0, 0
     try:
         db = client[database]
         ensure_indexes(db)
         for batch, lines in batches(read_dead_letters(path)):
             read += lines
+            superseded += drop_superseded(db, batch)
             write_batch(db, batch, result, rejected)
     finally:
         client.close()
-    return read, result
+    return read, superseded, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        read, result = replay(args.file, args.uri, args.db)
+        read, superseded, result = replay(args.file, args.uri, args.db)
     except (OSError, ValueError, PyMongoError) as exc:
         print(f"replay into {mask_uri(args.uri)} failed: {exc}", file=sys.stderr)
         return 1
     print(
         f"read {read}, upserted {result.upserted}, modified {result.modified}, "
-        f"rejected {result.dead_letter}"
+        f"skipped {superseded} (a later crawl stored them), rejected {result.dead_letter}"
     )
     return 1 if result.dead_letter else 0
 
