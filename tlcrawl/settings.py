@@ -14,10 +14,9 @@ NEWSPIDER_MODULE = "tlcrawl.spiders"
 TLCRAWL_BASE_URL = os.environ.get("TLCRAWL_BASE_URL", "https://tl.net")
 
 # --- Politeness for the real site -------------------------------------------------------------
-# An identifying User-Agent (default: "Scrapy/x.y (+https://scrapy.org)").
-USER_AGENT = os.environ.get(
-    "TLCRAWL_USER_AGENT", "tlcrawl/0.1 (forum archiver; +https://github.com/tlcrawl/tlcrawl)"
-)
+# An identifying User-Agent (default: "Scrapy/x.y (+https://scrapy.org)"). Put a way to reach you
+# in TLCRAWL_USER_AGENT when crawling the real site.
+USER_AGENT = os.environ.get("TLCRAWL_USER_AGENT", "tlcrawl/0.1 (Team Liquid forum archiver)")
 ROBOTSTXT_OBEY = True  # default False in Scrapy's settings module template: obey the site's wishes
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8: one forum server, keep the load low
 DOWNLOAD_DELAY = 0.25  # default 0: a small gap between requests to the same site
@@ -33,7 +32,6 @@ DOWNLOADER_MIDDLEWARES = {"tlcrawl.middlewares.retry_after.RetryAfterMiddleware"
 RETRY_AFTER_MAX_SECONDS = 120
 RETRY_AFTER_MAX_TRIES = 5
 DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
-HTTPCACHE_ENABLED = False
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"  # default None (ASCII-escaped JSON): keep Korean text readable
