@@ -5,30 +5,35 @@ PYTHON ?= python3.11
 VENV := .venv
 MONGO_VENV := .venv-mongo
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz
+APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz curl
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 
-.PHONY: setup system-deps venv mongo-env demo db test lint format clean
+.PHONY: setup system-deps python-venv-support venv mongo-env demo db test lint format clean
 
 setup: system-deps venv mongo-env
 
-# Debian packages: the browser for scrapy-playwright (never `playwright install`: it downloads)
-# and graphviz for `tlcrawl graph`.
-system-deps: $(CHROMIUM) /usr/bin/dot
-$(CHROMIUM) /usr/bin/dot:
+# Debian packages: the browser for scrapy-playwright (never `playwright install`: it downloads),
+# graphviz for `tlcrawl graph`, curl for the Scrapyd schedule script.
+system-deps: $(CHROMIUM) /usr/bin/dot /usr/bin/curl python-venv-support
+$(CHROMIUM) /usr/bin/dot /usr/bin/curl:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
 
+# Debian's own python3.11 keeps venv support in a separate package (pyenv's Python has it built in).
+python-venv-support:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3.11-venv; }
+
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml | python-venv-support
+	test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
 mongo-env: $(MONGO_VENV)/.installed
-$(MONGO_VENV)/.installed: requirements-mongo.txt
-	test -x $(MONGO_VENV)/bin/python || $(PYTHON) -m venv $(MONGO_VENV)
+$(MONGO_VENV)/.installed: requirements-mongo.txt | python-venv-support
+	test -x $(MONGO_VENV)/bin/pip || $(PYTHON) -m venv --clear $(MONGO_VENV)
 	$(MONGO_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-mongo.txt
 	touch $@
 

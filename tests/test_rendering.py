@@ -29,7 +29,6 @@ from tlcrawl.rendering.middleware import set_cookie_header
 FILES = Path(__file__).parent / "files"
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
 THREAD_URL = "http://127.0.0.1:8000/forum/games/622006-twitch-to-cease-business-operations-in-korea"
-CHROMIUM = Path("/usr/lib/chromium/chromium-headless-shell")
 
 
 def _response(html: str, url: str = THREAD_URL, status: int = 200, **headers) -> HtmlResponse:
@@ -139,10 +138,6 @@ def _assert_pages_closed(stats: dict) -> None:
     assert stats["playwright/page_count"] == stats["playwright/page_count/closed"]
 
 
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason="make system-deps")
-
-
-@needs_chromium
 @pytest_twisted.ensureDeferred
 async def test_challenge_is_solved_once_then_plain_http(replica, caplog):
     caplog.set_level(logging.INFO, logger="scrapy-playwright")
@@ -158,7 +153,6 @@ async def test_challenge_is_solved_once_then_plain_http(replica, caplog):
     assert "Starting download handler" in caplog.text  # the other side of the test below
 
 
-@needs_chromium
 @pytest_twisted.ensureDeferred
 async def test_posts_built_by_script_are_rendered(replica):
     server = replica(*SMALL, "--js-render")
@@ -171,7 +165,6 @@ async def test_posts_built_by_script_are_rendered(replica):
     _assert_pages_closed(result.stats)
 
 
-@needs_chromium
 @pytest_twisted.ensureDeferred
 async def test_always_renders_every_page_through_both_modes(replica):
     server = replica(*SMALL, "--js-challenge", "--js-render")
@@ -240,7 +233,6 @@ def broken_script_site() -> Iterator[str]:
         server.server_close()
 
 
-@needs_chromium
 @pytest_twisted.ensureDeferred
 async def test_a_page_that_never_renders_fails_and_its_page_is_closed(broken_script_site):
     url = f"{broken_script_site}/forum/games/622006-twitch-to-cease-business-operations-in-korea"

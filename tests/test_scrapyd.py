@@ -11,7 +11,6 @@ import base64
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -226,7 +225,6 @@ def test_a_scheduled_crawl_stores_the_replica_forum_in_mongodb(
     assert {d["_id"] for d in db.threads.find()} == threads
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
