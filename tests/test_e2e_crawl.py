@@ -88,3 +88,25 @@ async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
         "United States",
         "2016-08",
     )
+
+
+@pytest_twisted.ensureDeferred
+async def test_forums_argument_limits_the_crawl_and_names_unknown_slugs(small_truth):
+    server, truth = small_truth
+    slugs = sorted(by_type(truth, "forum"))
+    assert len(slugs) == 2
+    wanted, _other = slugs
+    result = await run_crawl(base_url=server.url, forums=f"{wanted},no-such-forum")
+    assert set(result.of("forum")) == {wanted}
+    assert {post["forum"] for post in result.of("post").values()} == {wanted}
+    expected = {k for k, v in by_type(truth, "thread").items() if v["forum"] == wanted}
+    assert set(result.of("thread")) == expected
+    assert result.stats["forum_list/unknown_slug"] == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_max_threads_bounds_the_crawl(small_truth):
+    server, _ = small_truth
+    result = await run_crawl(base_url=server.url, max_threads="3")
+    assert result.count("thread") == 3
+    assert {post["thread_id"] for post in result.of("post").values()} == set(result.of("thread"))
