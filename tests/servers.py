@@ -68,11 +68,13 @@ def _spawn(args: list[str], log_path: Path, pattern: str, timeout: float) -> tup
     return process, match
 
 
-def start_mongo(storage_path: str | Path, log_path: Path, port: int = 0) -> RunningServer:
+def start_mongo(
+    storage_path: str | Path, log_path: Path, port: int = 0, *options: str
+) -> RunningServer:
     """Start the MongoDB wire-protocol server (secantusdb) from its own virtualenv."""
     if not SECANTUSD.exists():
         raise RuntimeError(f"{SECANTUSD} is missing: run `make mongo-env` first")
-    args = [str(SECANTUSD), "--host", "127.0.0.1", "--port", str(port)]
+    args = [str(SECANTUSD), "--host", "127.0.0.1", "--port", str(port), *options]
     args += ["--storage-path", str(storage_path), "--log-level", "INFO"]
     process, match = _spawn(args, log_path, r"listening on 127\.0\.0\.1:(\d+)", timeout=60)
     url = f"mongodb://127.0.0.1:{match.group(1)}/"

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.sample_archive import sample_db  # noqa: F401  (fixture)
-from tests.servers import ROOT
+from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
 from tlcrawl.cli.support import mask_uri
 from tlcrawl.queries import parse_thread_ref, search_filter
@@ -337,6 +337,19 @@ def test_unreachable_database_is_exit_3_and_hides_the_password(tmp_path):
     assert result.exit_code == 3
     assert "cannot reach MongoDB at mongodb://archivist:****@127.0.0.1:" in result.stderr
     assert "s3cr" not in result.output
+
+
+def test_a_refused_login_is_exit_3_not_not_found(tmp_path):
+    server = start_mongo(":memory:", tmp_path / "auth.log", 0, "--auth")
+    try:
+        uri = server.url.replace("mongodb://", "mongodb://archivist:s3cr3t@")
+        result = CliRunner().invoke(app, ["thread", "1", "--uri", uri])
+    finally:
+        server.stop()
+    assert result.exit_code == 3
+    assert "MongoDB at mongodb://archivist:****@127.0.0.1:" in result.stderr
+    assert "refused" in result.stderr
+    assert "s3cr3t" not in result.output
 
 
 def test_invalid_uri_is_exit_2():

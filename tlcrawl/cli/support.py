@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import pymongo
 import typer
 from pymongo.database import Database
-from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI
+from pymongo.errors import ConfigurationError, ConnectionFailure, InvalidURI, OperationFailure
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -61,6 +61,9 @@ def session(uri: str, database: str, timeout: float) -> Iterator[Database]:
     except ConnectionFailure as exc:
         detail = scrub(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0], uri)
         fail(f"cannot reach MongoDB at {shown} ({detail})", DB_UNREACHABLE)
+    except OperationFailure as exc:  # e.g. a wrong password (code 18) or no permission (13)
+        reason = (exc.details or {}).get("errmsg") or str(exc)
+        fail(f"MongoDB at {shown} refused: {scrub(reason, uri)}", DB_UNREACHABLE)
     finally:
         client.close()
 
