@@ -199,6 +199,23 @@ async def test_never_keeps_playwright_out(replica):
 
 
 @pytest_twisted.ensureDeferred
+async def test_the_render_setting_applies_when_the_spider_has_no_argument(replica):
+    server = replica(*SMALL)
+    result, crawler = await _crawl(
+        {"TLCRAWL_RENDER": "never"}, base_url=server.url, max_threads="1"
+    )
+    assert PLAYWRIGHT_HANDLER not in crawler.settings.getdict("DOWNLOAD_HANDLERS").values()
+    assert result.count("thread") == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_navigation_gives_up_after_the_render_timeout(replica):
+    server = replica(*SMALL)
+    _, crawler = await _crawl({"TLCRAWL_RENDER_TIMEOUT": 7}, base_url=server.url, max_threads="1")
+    assert crawler.settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 7000
+
+
+@pytest_twisted.ensureDeferred
 async def test_never_reports_pages_it_cannot_read(replica):
     server = replica(*SMALL, "--js-render")
     result, _ = await _crawl(base_url=server.url, render="never")

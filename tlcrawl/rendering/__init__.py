@@ -45,3 +45,7 @@ class RenderingAddon:
         if mode != "never":
             for scheme in ("http", "https"):
                 settings["DOWNLOAD_HANDLERS"].set(scheme, PLAYWRIGHT_HANDLER, priority="addon")
+            # Navigation, like the wait for posts, gives up after TLCRAWL_RENDER_TIMEOUT seconds
+            # (Playwright's own default is 30 s per step).
+            timeout_ms = settings.getfloat("TLCRAWL_RENDER_TIMEOUT", 20) * 1000
+            settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", timeout_ms, priority="addon")

@@ -95,7 +95,7 @@ class ThreadsSpider(scrapy.Spider):
         max_threads: str | None = None,
         max_index_pages: str | None = None,
         incremental: str | None = None,
-        render: str = "auto",
+        render: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -104,9 +104,9 @@ class ThreadsSpider(scrapy.Spider):
         self.thread_url = thread_url
         self.max_threads = _int_arg(max_threads, "max_threads")
         self.max_index_pages = _int_arg(max_index_pages, "max_index_pages")
-        if render not in ("auto", "always", "never"):
+        if render not in (None, "auto", "always", "never"):
             raise ValueError(f"-a render= takes auto, always or never, got {render!r}")
-        self.render = render
+        self.render = render  # None: the TLCRAWL_RENDER setting decides (tlcrawl.rendering)
         self.incremental = _bool_arg(incremental)
         self.stored_db = None  # the database an incremental crawl compares index rows with
         self.threads: dict[int, ThreadState] = {}
