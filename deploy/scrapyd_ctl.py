@@ -157,6 +157,8 @@ def cmd_stop(args: argparse.Namespace) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and _running_pid(pidfile) == pid:
         time.sleep(0.2)
+    if _running_pid(pidfile) == pid:
+        raise CtlError(f"Scrapyd (pid {pid}) is still running 30 s after SIGTERM")
     print(f"Scrapyd stopped (pid {pid})")
 
 

@@ -8,6 +8,7 @@ committed deploy/scrapyd.conf) in its own temporary run directory, on a free por
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -80,10 +81,10 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
     try:
         yield server
     finally:
-        stopped = server.ctl("stop", "--run-dir", str(run_dir))
-        if stopped.returncode != 0:  # last resort: the pid Scrapyd wrote
-            pidfile = run_dir / "scrapyd.pid"
-            if pidfile.exists():
+        server.ctl("stop", "--run-dir", str(run_dir))
+        pidfile = run_dir / "scrapyd.pid"  # never leave it running: kill what is still alive
+        if pidfile.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pidfile.read_text()), signal.SIGKILL)
 
 
