@@ -189,6 +189,7 @@ def test_search_filters(tl):
     assert search_ids(tl, "factorio", "--author", "Zergling") == [2002, 1001]
     assert search_ids(tl, "factorio", "--since", "2023-11-29", "--until", "2023-12-31") == [1004]
     assert search_ids(tl, "factorio", "--until", "2023-11-28") == [1001]  # the whole day
+    assert search_ids(tl, "factorio", "--until", "20231128") == [1001]  # basic form, same day
     assert search_ids(tl, "factorio", "--since", "2023-11-28T10:30:00+00:00") == [2002, 1004]
     assert search_ids(tl, "factorio", "--limit", "1") == [2002]
 
@@ -319,6 +320,13 @@ def test_graph_dot_output_and_unknown_thread(tl, tmp_path):
     assert tl("graph", "601234", "-o", str(out)).exit_code == 0
     assert "p1004 -> p1003" in out.read_text()
     assert tl("graph", "999", "-o", str(tmp_path / "x.svg")).exit_code == 1
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_graph_without_graphviz_is_exit_4(tl, tmp_path):
+    result = tl("graph", "601234", "-o", str(tmp_path / "x.svg"), env={"PATH": str(tmp_path)})
+    assert result.exit_code == 4
+    assert "graphviz `dot` not found" in result.stderr
     assert not (tmp_path / "x.svg").exists()
 
 

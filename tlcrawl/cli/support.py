@@ -74,7 +74,7 @@ def parse_when(value: str | None, option: str, end_of_day: bool = False) -> date
     if value is None:
         return None
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}", value):  # a bare date, extended or basic form
             day = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
             return day + timedelta(days=1) if end_of_day else day
         moment = datetime.fromisoformat(value)
