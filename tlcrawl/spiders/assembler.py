@@ -35,9 +35,6 @@ class ThreadAssembler:
             self._failed.add(page)
         yield from self._release()
 
-    def has_page(self, page: int) -> bool:
-        return page < self._next_page or page in self._waiting or page in self._failed
-
     @property
     def complete(self) -> bool:
         return self._next_page > self.pages

@@ -55,7 +55,6 @@ class ThreadState:
     """What the spider knows about one thread while its pages are in flight."""
 
     thread_id: int
-    forum: str
     url: str
     index_row: IndexRow | None = None
     assembler: ThreadAssembler | None = None
@@ -217,9 +216,7 @@ class ThreadsSpider(scrapy.Spider):
         if self.max_threads is not None and self.threads_scheduled >= self.max_threads:
             return
         self.threads_scheduled += 1
-        ref = urls.parse_thread_url(row.url)
-        forum = ref.forum if ref and ref.forum else ""
-        self.threads[row.thread_id] = ThreadState(row.thread_id, forum, row.url, index_row=row)
+        self.threads[row.thread_id] = ThreadState(row.thread_id, row.url, index_row=row)
         yield self._thread_page_request(row.url, 1, priority=NEW_THREAD_PRIORITY)
 
     # --- thread pages ------------------------------------------------------------------------
@@ -296,7 +293,7 @@ class ThreadsSpider(scrapy.Spider):
     def _thread_state(self, parsed: ThreadPage) -> ThreadState:
         state = self.threads.get(parsed.thread_id)
         if state is None:  # reached without an index row (thread_url, or a redirect)
-            state = ThreadState(parsed.thread_id, parsed.forum, parsed.url)
+            state = ThreadState(parsed.thread_id, parsed.url)
             self.threads[parsed.thread_id] = state
         return state
 
