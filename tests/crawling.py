@@ -10,10 +10,24 @@ from scrapy import signals
 from scrapy.crawler import CrawlerRunner
 from scrapy.utils.project import get_project_settings
 
-from tlcrawl.items import ForumItem, PostItem, ThreadItem, UserItem
+from tlcrawl.items import (
+    ForumItem,
+    PostDeletedItem,
+    PostItem,
+    ThreadItem,
+    ThreadProgressItem,
+    UserItem,
+)
 from tlcrawl.spiders.threads import ThreadsSpider
 
-KINDS = {ForumItem: "forum", ThreadItem: "thread", PostItem: "post", UserItem: "user"}
+KINDS = {
+    ForumItem: "forum",
+    ThreadItem: "thread",
+    PostItem: "post",
+    UserItem: "user",
+    ThreadProgressItem: "thread_progress",
+    PostDeletedItem: "post_deleted",
+}
 
 
 @dataclass
@@ -25,9 +39,8 @@ class CrawlResult:
     def of(self, kind: str) -> dict[Any, dict]:
         """The items of one kind as dicts keyed by `_id`.
 
-        A user is yielded again whenever a finished thread widens what is known of them, and item
-        pipelines may complete out of order: merge the records as the MongoDB writer does
-        (earliest first post, latest last post).
+        A user is yielded once per page they posted on: merge the records as the MongoDB writer
+        does (earliest first post, latest last post). A forum is yielded again when synced.
         """
         merged: dict[Any, dict] = {}
         for item in self.items:
@@ -37,6 +50,8 @@ class CrawlResult:
             if kind == "user" and previous:
                 record["first_post_at"] = min(record["first_post_at"], previous["first_post_at"])
                 record["last_post_at"] = max(record["last_post_at"], previous["last_post_at"])
+            if kind == "forum" and previous:
+                record = {**previous, **{k: v for k, v in record.items() if v is not None}}
             merged[item._id] = record
         return merged
 

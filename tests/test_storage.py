@@ -45,7 +45,9 @@ def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
         collection, doc = item_to_document(item)
         batch.setdefault(collection, {})[doc["_id"]] = doc
     result = FlushResult()
-    write_batch(db, batch, result, dead or DeadLetterFile("/nonexistent/never-written.jsonl"))
+    write_batch(
+        db, batch, result, dead or DeadLetterFile("/nonexistent/never-written.jsonl"), set()
+    )
     return result
 
 
@@ -55,10 +57,24 @@ def test_indexes_are_created_once_and_text_index_is_detected(mongo_client, mongo
     assert ensure_indexes(db) is False  # and a second run changes nothing
     keys = {name: spec["key"] for name, spec in db.posts.index_information().items()}
     assert keys["thread_id_1_number_1"] == [("thread_id", 1), ("number", 1)]
-    assert db.posts.index_information()["thread_id_1_number_1"]["unique"]
+    # Not unique: a tombstone keeps its number, which a renumbered live post may take.
+    assert not db.posts.index_information()["thread_id_1_number_1"].get("unique")
+    assert "thread_id_1_author_1_posted_at_1" in keys  # quote parents looked up in the archive
     assert {"author_1_posted_at_-1", "reply_to_1", "quotes.parent_id_1"} <= keys.keys()
     assert "forum_1_last_post_at_-1" in db.threads.index_information()
     assert server_supports_text_index(db) is False
+
+
+def test_an_archive_with_the_old_unique_thread_order_index_gets_a_plain_one(
+    mongo_client, mongo_db_name
+):
+    db = mongo_client[mongo_db_name]
+    db.posts.create_index([("thread_id", 1), ("number", 1)], unique=True)
+    ensure_indexes(db)
+    assert not db.posts.index_information()["thread_id_1_number_1"].get("unique")
+    db.posts.insert_many(
+        [{"_id": 1, "thread_id": 7, "number": 2}, {"_id": 2, "thread_id": 7, "number": 2}]
+    )
 
 
 def test_writing_posts_twice_gives_the_same_documents(mongo_client, mongo_db_name):

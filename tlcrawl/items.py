@@ -17,6 +17,9 @@ class ForumItem:
     name: str
     url: str
     forum_id: int | None = None
+    # When a crawl last read this forum's whole index and stored every thread in it complete. An
+    # incremental crawl stops reading the index at the first unchanged page only once it is set.
+    synced_at: datetime | None = None
 
 
 @dataclass
@@ -35,7 +38,23 @@ class ThreadItem:
     last_post_at: datetime | None = None
     # False when a page failed or stayed cut short: an incremental crawl comes back to the thread.
     complete: bool = True
+    # Pages 1..pages_stored are durably stored (a resume checkpoint; see ThreadProgressItem).
+    pages_stored: int | None = None
     crawled_at: datetime | None = None
+
+
+@dataclass
+class ThreadProgressItem:
+    """A thread's checkpoint while its pages are stored: pages 1..pages_stored are durable.
+
+    Written to the thread's document after the posts (and users) of those pages, and marking the
+    thread not complete until its ThreadItem arrives, so that a crawl killed at any point resumes
+    the thread from its checkpoint.
+    """
+
+    _id: int
+    pages_stored: int
+    complete: bool = False
 
 
 @dataclass
@@ -60,7 +79,19 @@ class PostItem:
     videos: list[str] = field(default_factory=list)
     tl_plus: bool = False
     content_hash: str | None = None
+    # When a crawl found the post gone from its page (a tombstone: the data is kept); None while
+    # the post is on the site. Written by PostDeletedItem, cleared when the post is seen again.
+    deleted_at: datetime | None = None
     crawled_at: datetime | None = None
+
+
+@dataclass
+class PostDeletedItem:
+    """A stored post that a crawl found gone from its thread: its document gets `deleted_at`."""
+
+    _id: int
+    thread_id: int
+    deleted_at: datetime
 
 
 @dataclass
@@ -78,6 +109,33 @@ class UserItem:
 COLLECTIONS: dict[type, str] = {
     ForumItem: "forums",
     ThreadItem: "threads",
+    ThreadProgressItem: "threads",
     PostItem: "posts",
+    PostDeletedItem: "posts",
     UserItem: "users",
 }
+
+
+# --- Release order ------------------------------------------------------------------------------
+# Scrapy runs a callback's items through the pipelines concurrently, and items of two callbacks
+# interleave, so a thread's items could reach the quote resolver (which needs earlier posts
+# first) and the writer (whose order makes crashes safe) out of the order the spider released
+# them in. The spider stamps each thread's items with their place in that order; the
+# ReleaseOrderPipeline lets them through in it. The stamp is not a field: never stored or exported.
+_RELEASE_STAMP = "_release_stamp"
+
+
+@dataclass(frozen=True)
+class ReleaseStamp:
+    thread_id: int
+    position: int  # 0, 1, 2, ... in release order
+    last: bool = False  # nothing of this thread follows
+
+
+def stamp(item: Any, release: ReleaseStamp) -> Any:
+    item.__dict__[_RELEASE_STAMP] = release
+    return item
+
+
+def stamp_of(item: Any) -> ReleaseStamp | None:
+    return getattr(item, _RELEASE_STAMP, None)

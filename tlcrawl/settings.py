@@ -28,14 +28,26 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # 429 (and 503 with Retry-After): wait as long as the site asks before retrying, at most
 # RETRY_AFTER_MAX_SECONDS each time and RETRY_AFTER_MAX_TRIES times. Runs before RetryMiddleware
 # (550), which would otherwise retry at once and lose the page to repeated 429s.
-DOWNLOADER_MIDDLEWARES = {"tlcrawl.middlewares.retry_after.RetryAfterMiddleware": 580}
+# SiteOnlyMiddleware (before robots.txt, 100): requests and redirects stay on the crawl's site.
+DOWNLOADER_MIDDLEWARES = {
+    "tlcrawl.middlewares.site_only.SiteOnlyMiddleware": 40,
+    "tlcrawl.middlewares.retry_after.RetryAfterMiddleware": 580,
+}
 RETRY_AFTER_MAX_SECONDS = 120
 RETRY_AFTER_MAX_TRIES = 5
 DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
+# --- Bounds -----------------------------------------------------------------------------------
+# default 1 GiB: the largest forum page is a few MB; a larger answer is a fault (the request
+# fails, is counted under thread_page/failed and logged, and its thread is stored incomplete).
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+# Pages a thread may have when its reply count is unknown (tl.net's longest threads have a few
+# thousand); with a reply count, the pager may claim at most 2 pages more than it allows.
+TLCRAWL_MAX_THREAD_PAGES = 50_000
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"  # default None (ASCII-escaped JSON): keep Korean text readable
 ITEM_PIPELINES = {
+    "tlcrawl.pipelines.release_order.ReleaseOrderPipeline": 50,  # each thread's items in order
     "tlcrawl.pipelines.clean_posts.CleanPostsPipeline": 100,
     "tlcrawl.pipelines.quote_parents.QuoteParentsPipeline": 200,
     "tlcrawl.pipelines.mongo_writer.MongoWriterPipeline": 900,

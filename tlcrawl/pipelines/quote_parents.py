@@ -1,40 +1,92 @@
 """Resolve every quote's parent post and set the post's `reply_to`.
 
-The spider delivers a thread's posts in page order (other threads' items may be interleaved), then
-the thread's ThreadItem, which marks the thread complete. So each post is resolved against the
-thread's posts seen so far, and a thread's index is freed when its ThreadItem passes: memory stays
-bounded by the threads in flight.
+The spider delivers a thread's posts in page order (ReleaseOrderPipeline keeps that order), then
+the thread's ThreadItem, which frees the thread's index: memory stays bounded by the threads in
+flight. Each post is resolved against the thread's posts seen so far in this crawl. When the crawl
+picked the thread up in the middle (a refresh or a resume: its first post here is not #1), a quote
+whose parent is not among them is resolved against the posts the archive holds for the thread,
+with the same rules: an indexed lookup by thread, author and minute, and for a quote without a
+header, the text of a bounded number of posts just before it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Self
 
+from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem, ThreadItem
 from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
+from tlcrawl.quotes.resolve import minute, normalize_author
+from tlcrawl.storage import archive
+from tlcrawl.storage.client import open_client
+
+logger = logging.getLogger(__name__)
+
+# Stored posts just before a header-less quote that its text is compared with.
+ARCHIVE_TEXT_CANDIDATES = 500
+
+
+@dataclass
+class _Thread:
+    index: ThreadIndex = field(default_factory=ThreadIndex)
+    from_archive: bool = False  # picked up mid-thread: earlier posts are in the archive only
+    headers_loaded: set[tuple[str, datetime]] = field(default_factory=set)
+    text_loaded_before: int | None = None  # header-less candidates loaded below this number
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class QuoteParentsPipeline:
-    def __init__(self, stats: StatsCollector) -> None:
+    def __init__(self, stats: StatsCollector, uri: str = "", database: str = "tlcrawl") -> None:
         self.stats = stats
-        self.threads: dict[int, ThreadIndex] = {}
+        self.uri, self.database = uri, database
+        self.archive_db = None
+        self.threads: dict[int, _Thread] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats)
+        settings = crawler.settings
+        return cls(
+            crawler.stats, settings.get("MONGODB_URI") or "", settings.get("MONGODB_DATABASE")
+        )
+
+    def open_spider(self, spider: Any = None) -> None:
+        if self.uri:
+            self.archive_db = open_client(self.uri)[self.database]
+
+    def close_spider(self, spider: Any = None) -> None:
+        if self.archive_db is not None:
+            self.archive_db.client.close()
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        """The item, resolved; or, for a thread picked up mid-way, an awaitable of it (Scrapy
+        awaits either): most posts need no archive lookup and cost no coroutine."""
         if isinstance(item, PostItem):
-            self.resolve(item)
+            thread = self.threads.get(item.thread_id)
+            if thread is None:
+                from_archive = item.number != 1 and self.archive_db is not None
+                thread = self.threads[item.thread_id] = _Thread(from_archive=from_archive)
+            if thread.from_archive:
+                return self._resolve_with_archive(thread, item)
+            self.resolve(thread.index, item)
         elif isinstance(item, ThreadItem):
             self.threads.pop(item._id, None)
         return item
 
-    def resolve(self, post: PostItem) -> None:
-        index = self.threads.setdefault(post.thread_id, ThreadIndex())
+    async def _resolve_with_archive(self, thread: _Thread, post: PostItem) -> PostItem:
+        async with thread.lock:  # archive lookups wait: keep the thread's order
+            await self._load_candidates(thread, post)
+            self.resolve(thread.index, post)
+        return post
+
+    def resolve(self, index: ThreadIndex, post: PostItem) -> None:
         counts = QuoteCounts()
         post.reply_to = index.resolve_tree(post.quotes, post.number, counts)
         index.add(
@@ -48,3 +100,53 @@ class QuoteParentsPipeline:
         for name in ("seen", "resolved", "unresolved", "ambiguous"):
             if value := getattr(counts, name):
                 self.stats.inc_value(f"quotes/{name}", value)
+
+    async def _load_candidates(self, thread: _Thread, post: PostItem) -> None:
+        """Add to the index the stored posts this post's quotes may quote (once each)."""
+        try:
+            for quote in _quote_tree(post.quotes):
+                author, quoted_at = quote.get("author"), quote.get("quoted_at")
+                if author is None or quoted_at is None:
+                    await self._load_before(thread, post)
+                    continue
+                header = (normalize_author(author), minute(quoted_at))
+                if header not in thread.headers_loaded:
+                    thread.headers_loaded.add(header)
+                    found = await asyncio.to_thread(
+                        archive.posts_in_minute, self.archive_db, post.thread_id, *header
+                    )
+                    self._add_stored(thread, found)
+        except PyMongoError as error:  # resolve with what we have; a later crawl can do better
+            self.stats.inc_value("quotes/archive_unavailable")
+            logger.warning("Archive lookup for the quotes of %s failed: %s", post.url, error)
+
+    async def _load_before(self, thread: _Thread, post: PostItem) -> None:
+        if thread.text_loaded_before is not None:
+            return
+        thread.text_loaded_before = post.number
+        found = await asyncio.to_thread(
+            archive.posts_before,
+            self.archive_db,
+            post.thread_id,
+            post.number,
+            ARCHIVE_TEXT_CANDIDATES,
+        )
+        self._add_stored(thread, found)
+
+    def _add_stored(self, thread: _Thread, posts: list[archive.StoredPost]) -> None:
+        self.stats.inc_value("quotes/archive_candidates", len(posts))
+        for stored in posts:
+            thread.index.add(
+                stored._id,
+                stored.author,
+                stored.posted_at,
+                stored.number,
+                stored.text,
+                stored.edited,
+            )
+
+
+def _quote_tree(quotes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for quote in quotes:
+        yield quote
+        yield from _quote_tree(quote.get("quotes") or [])

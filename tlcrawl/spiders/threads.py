@@ -1,19 +1,23 @@
-"""`scrapy crawl threads`: forum list → subforum indexes → every page of every thread.
+"""`scrapy crawl threads`: forum list → subforum indexes → the pages of every thread.
 
 Crawling only: which page to request next and with which arguments. Parsing lives in
-`tlcrawl.parsing` (pure functions); cleaning, quote resolution and storage are item pipelines.
+`tlcrawl.parsing` (pure functions), a thread's state in `ThreadState`, refresh planning in
+`tlcrawl.spiders.refresh`; cleaning, quote resolution and storage are item pipelines.
 
 Arguments (`-a name=value`): base_url, forums (comma-separated slugs), thread_url, max_threads,
-max_index_pages, incremental (skip threads unchanged since the stored crawl), render
-(auto|always|never). See the README for details.
+max_index_pages, incremental (refresh and resume: fetch only what the archive lacks),
+recheck_days (also re-fetch pages with posts from the last N days), render (auto|always|never).
+See the README for details.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, field, replace
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import scrapy
@@ -21,16 +25,23 @@ from pymongo.errors import PyMongoError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from tlcrawl.items import ForumItem, PostItem, ThreadItem, UserItem
+from tlcrawl.items import (
+    ForumItem,
+    PostDeletedItem,
+    PostItem,
+    ThreadItem,
+    ThreadProgressItem,
+    UserItem,
+)
 from tlcrawl.parsing import urls
 from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
-from tlcrawl.spiders.assembler import ThreadAssembler
+from tlcrawl.spiders.refresh import plan_threads
+from tlcrawl.spiders.thread_state import POSTS_PER_PAGE, WHOLE_THREAD, PageItems, ThreadState
+from tlcrawl.storage import archive
 from tlcrawl.storage.client import open_client
-from tlcrawl.storage.known_threads import is_unchanged, stored_thread_marks
 
-POSTS_PER_PAGE = 20
 # Pages of started threads outrank the first pages of new threads, which outrank index pages: a
 # started thread finishes (and frees its memory) before new ones start.
 THREAD_PAGE_PRIORITY = 10
@@ -38,6 +49,9 @@ NEW_THREAD_PRIORITY = 5
 # How often a page that came back cut short (fewer posts than the thread must have there) is
 # fetched again before its posts are taken as they are.
 INCOMPLETE_PAGE_RETRIES = 2
+# Pages a thread may have beyond what its reply count allows (a post or two may arrive while it
+# is crawled); a pager claiming more is capped (stat bounds/thread_pages_capped).
+EXTRA_PAGES_ALLOWED = 2
 
 
 _DOCUMENT_END = re.compile(rb"</html\s*>", re.IGNORECASE)
@@ -51,35 +65,33 @@ def document_is_whole(body: bytes) -> bool:
 
 
 @dataclass
-class ThreadState:
-    """What the spider knows about one thread while its pages are in flight."""
+class ForumProgress:
+    """A subforum's index pass: once every index page is read and every listed thread stored
+    complete, the forum is marked synced (an incremental crawl may then stop reading early)."""
 
-    thread_id: int
-    url: str
-    index_row: IndexRow | None = None
-    assembler: ThreadAssembler | None = None
-    first_page: ThreadPage | None = None
-    last_post: PostItem | None = None
-    first_post: PostItem | None = None
-    refetches: dict[int, int] = field(default_factory=dict)
-    partial: dict[int, list[PostItem]] = field(default_factory=dict)  # cut-short pages' posts
-    incomplete: bool = False  # a page failed or stayed cut short: the next crawl must come back
-    authors: set[str] = field(default_factory=set)
+    item: ForumItem
+    index_pages_pending: set[int] = field(default_factory=lambda: {1})
+    threads_pending: set[int] = field(default_factory=set)
+    clean: bool = True  # no failed page, no limit cut the pass short
+
+    @property
+    def done(self) -> bool:
+        return not self.index_pages_pending and not self.threads_pending
 
 
 def _bool_arg(value: str | bool | None) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-def _int_arg(value: str | int | None, name: str) -> int | None:
+def _int_arg(value: str | int | None, name: str, minimum: int = 1) -> int | None:
     if value in (None, ""):
         return None
     try:
         number = int(value)
     except ValueError:
         raise ValueError(f"-a {name}= takes a whole number, got {value!r}") from None
-    if number < 1:
-        raise ValueError(f"-a {name}= must be at least 1, got {number}")
+    if number < minimum:
+        raise ValueError(f"-a {name}= must be at least {minimum}, got {number}")
     return number
 
 
@@ -94,6 +106,7 @@ class ThreadsSpider(scrapy.Spider):
         max_threads: str | None = None,
         max_index_pages: str | None = None,
         incremental: str | None = None,
+        recheck_days: str | None = None,
         render: str | None = None,
         **kwargs,
     ):
@@ -103,18 +116,19 @@ class ThreadsSpider(scrapy.Spider):
         self.thread_url = thread_url
         self.max_threads = _int_arg(max_threads, "max_threads")
         self.max_index_pages = _int_arg(max_index_pages, "max_index_pages")
+        self.recheck_days = _int_arg(recheck_days, "recheck_days", minimum=0)
         if render not in (None, "auto", "always", "never"):
             raise ValueError(f"-a render= takes auto, always or never, got {render!r}")
         self.render = render  # None: the TLCRAWL_RENDER setting decides (tlcrawl.rendering)
-        self.incremental = _bool_arg(incremental)
-        self.stored_db = None  # the database an incremental crawl compares index rows with
+        self.incremental = _bool_arg(incremental) or bool(self.recheck_days)
+        self.archive_db = None  # the stored archive, when MONGODB_URI is set
         self.threads: dict[int, ThreadState] = {}
-        self.users: dict[str, UserItem] = {}
-        self.users_sent: dict[str, tuple] = {}  # what was last yielded per user, to skip repeats
+        self.forums: dict[str, ForumProgress] = {}
+        self.synced: set[str] = set()  # forums an incremental crawl may stop reading early
         self.forums_sent: set[str] = set()
         self.threads_scheduled = 0
         self.threads_seen: set[int] = set()  # ids only: a finished thread's state is freed
-        self.threads_assembling = 0  # threads with pages held in memory (stat: max_in_flight)
+        self.site_now: datetime | None = None  # the newest last post seen: the site's clock
 
     # --- start -------------------------------------------------------------------------------
 
@@ -127,13 +141,31 @@ class ThreadsSpider(scrapy.Spider):
             return f"{parts.scheme}://{parts.netloc}"
         return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
 
+    @property
+    def max_thread_pages(self) -> int:
+        return self.settings.getint("TLCRAWL_MAX_THREAD_PAGES", 50_000)
+
     async def start(self):
-        if self.incremental:
-            self._open_stored_db()
+        self._open_archive()
         if self.thread_url:
             yield self._first_thread_request(self.thread_url)
         else:
             yield scrapy.Request(f"{self.base_url}/forum/", callback=self.parse_forum_list)
+
+    def _open_archive(self) -> None:
+        uri = self.settings.get("MONGODB_URI")
+        if uri:
+            self.archive_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
+        elif self.incremental:
+            raise ValueError("-a incremental=1 compares with the stored archive: set MONGODB_URI")
+
+    async def _archive(self, query, *args, url: str, default=None):
+        """Run an archive query off the reactor; on a database error, count it and use `default`."""
+        try:
+            return await asyncio.to_thread(query, self.archive_db, *args)
+        except PyMongoError as error:
+            self._problem("archive/unavailable", url, f"{query.__name__}: {error}")
+            return default
 
     def _first_thread_request(self, url: str) -> scrapy.Request:
         """Any URL form of a thread: a thread page goes straight to page 1; a post permalink or a
@@ -147,7 +179,7 @@ class ThreadsSpider(scrapy.Spider):
 
     # --- forum list and subforum indexes -----------------------------------------------------
 
-    def parse_forum_list(self, response: Response):
+    async def parse_forum_list(self, response: Response):
         forums = parse_forum_list(response.text, response.url)
         if not forums:
             self._problem("forum_list/empty", response.url, "no subforum links on the forum list")
@@ -156,13 +188,27 @@ class ThreadsSpider(scrapy.Spider):
         ]
         for missing in self.forum_filter - {forum.slug for forum in forums}:
             self._problem("forum_list/unknown_slug", response.url, f"no subforum {missing!r}")
-        for forum in wanted:
-            self.forums_sent.add(forum.slug)
-            yield ForumItem(_id=forum.slug, name=forum.name, url=forum.url, forum_id=forum.forum_id)
-            yield scrapy.Request(
-                urls.forum_index_page_url(self.base_url, forum.slug, 1),
-                callback=self.parse_forum_index,
+        if self.incremental and wanted:
+            slugs = [forum.slug for forum in wanted]
+            self.synced = await self._archive(
+                archive.synced_forums, slugs, url=response.url, default=set()
             )
+        for forum in wanted:
+            item = ForumItem(
+                _id=forum.slug, name=forum.name, url=forum.url, forum_id=forum.forum_id
+            )
+            self.forums_sent.add(forum.slug)
+            self.forums[forum.slug] = ForumProgress(item)
+            yield item
+            yield self._index_request(forum.slug, 1)
+
+    def _index_request(self, forum: str, page: int) -> scrapy.Request:
+        return scrapy.Request(
+            urls.forum_index_page_url(self.base_url, forum, page),
+            callback=self.parse_forum_index,
+            errback=self.on_index_page_error,
+            meta={"forum": forum, "index_page": page},
+        )
 
     async def parse_forum_index(self, response: Response):
         index = parse_forum_index(response.text, response.url)
@@ -170,54 +216,88 @@ class ThreadsSpider(scrapy.Spider):
             self._problem("index/problems", response.url, problem)
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
-        if index.page == 1:  # first, so that nothing below can keep the other pages from the crawl
-            last = (
-                index.pages
-                if self.max_index_pages is None
-                else min(index.pages, self.max_index_pages)
-            )
+        forum = response.meta.get("forum", index.forum)
+        progress = self.forums.get(forum)
+        last = (
+            index.pages if self.max_index_pages is None else min(index.pages, self.max_index_pages)
+        )
+        if progress is not None and last < index.pages:
+            progress.clean = False  # a limit: the pass never covers the whole index
+        reads_all = not self.incremental or forum not in self.synced
+        if index.page == 1 and reads_all:  # first: nothing below may keep them from the crawl
             for page in range(2, last + 1):
-                yield scrapy.Request(
-                    urls.forum_index_page_url(self.base_url, index.forum, page),
-                    callback=self.parse_forum_index,
-                )
-        for row in await self._rows_to_crawl(index.rows, response.url):
-            for request in self._schedule_thread(row):
+                yield self._index_page_requested(progress, forum, page)
+        rows = [row for row in index.rows if row.thread_id not in self.threads_seen]
+        self._advance_clock(rows)
+        plans = await self._plans(rows, response.url)
+        changed = False
+        for row in rows:
+            plan = plans.get(row.thread_id, WHOLE_THREAD)
+            if plan is None:
+                self.crawler.stats.inc_value("threads/unchanged_skipped")
+                continue
+            changed = changed or not row.sticky
+            for request in self._schedule_thread(row, plan, progress):
                 yield request
+        if not reads_all and changed and index.page < last:
+            yield self._index_page_requested(progress, forum, index.page + 1)
+        if progress is not None:
+            progress.index_pages_pending.discard(index.page)
+            for item in self._forum_synced(progress):
+                yield item
 
-    def _open_stored_db(self) -> None:
-        uri = self.settings.get("MONGODB_URI")
-        if not uri:
-            raise ValueError("-a incremental=1 compares with the stored crawl: set MONGODB_URI")
-        self.stored_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
+    def on_index_page_error(self, failure: Failure):
+        request = failure.request
+        self._problem("index/failed", request.url, f"gave up: {failure.getErrorMessage()}")
+        progress = self.forums.get(request.meta.get("forum"))
+        if progress is not None:
+            progress.clean = False
+            progress.index_pages_pending.discard(request.meta.get("index_page"))
+            yield from self._forum_synced(progress)
 
-    async def _rows_to_crawl(self, rows: list[IndexRow], url: str) -> list[IndexRow]:
-        """All rows; in an incremental crawl, only threads with posts added since stored."""
-        if self.stored_db is None or not rows:
-            return rows
-        ids = [row.thread_id for row in rows]
-        try:
-            stored = await asyncio.to_thread(stored_thread_marks, self.stored_db, ids)
-        except PyMongoError as error:  # no way to tell what changed: crawl them all
-            self._problem("incremental/db_unavailable", url, f"crawling every row: {error}")
-            return rows
-        changed = [
-            row
-            for row in rows
-            if not is_unchanged(stored.get(row.thread_id), row.replies, row.last_post_at)
-        ]
-        self.crawler.stats.inc_value("threads/unchanged_skipped", len(rows) - len(changed))
-        return changed
+    def _index_page_requested(self, progress, forum: str, page: int) -> scrapy.Request:
+        if progress is not None:
+            progress.index_pages_pending.add(page)
+        return self._index_request(forum, page)
 
-    def _schedule_thread(self, row: IndexRow) -> Iterator[scrapy.Request]:
-        if row.thread_id in self.threads_seen:
-            return  # a thread listed twice (a sticky, or one that moved up between index pages)
+    def _advance_clock(self, rows: list[IndexRow]) -> None:
+        times = [row.last_post_at for row in rows if row.last_post_at is not None]
+        if times:
+            self.site_now = max([*times, self.site_now] if self.site_now else times)
+
+    async def _plans(self, rows: list[IndexRow], url: str) -> dict:
+        """Each row's refresh plan (None: unchanged); every row whole outside incremental crawls."""
+        if not self.incremental or not rows:
+            return {}
+        since = None
+        if self.recheck_days and self.site_now is not None:
+            since = self.site_now - timedelta(days=self.recheck_days)
+        plans = await self._archive(plan_threads, rows, since, url=url)
+        if plans is None:  # no way to tell what changed: crawl them all
+            self._problem("incremental/db_unavailable", url, "crawling every row")
+            return {}
+        return plans
+
+    def _schedule_thread(self, row: IndexRow, plan, progress) -> Iterator[scrapy.Request]:
         self.threads_seen.add(row.thread_id)
         if self.max_threads is not None and self.threads_scheduled >= self.max_threads:
+            if progress is not None:
+                progress.clean = False
             return
         self.threads_scheduled += 1
-        self.threads[row.thread_id] = ThreadState(row.thread_id, row.url, index_row=row)
-        yield self._thread_page_request(row.url, 1, priority=NEW_THREAD_PRIORITY)
+        self.crawler.stats.inc_value("threads/known")
+        state = ThreadState(row.thread_id, row.url, forum=row.forum, index_row=row, plan=plan)
+        self.threads[row.thread_id] = state
+        if progress is not None:
+            progress.threads_pending.add(row.thread_id)
+        if plan.start_page > 1:
+            self.crawler.stats.inc_value("refresh/threads_from_page")
+        yield self._thread_page_request(row.url, plan.start_page, priority=NEW_THREAD_PRIORITY)
+
+    def _forum_synced(self, progress: ForumProgress) -> Iterator[ForumItem]:
+        if progress.done and progress.clean:
+            self.crawler.stats.inc_value("forums/synced")
+            yield replace(progress.item, synced_at=datetime.now(UTC))
 
     # --- thread pages ------------------------------------------------------------------------
 
@@ -237,7 +317,7 @@ class ThreadsSpider(scrapy.Spider):
             meta={"thread_page": page, "thread_url": canonical_url},
         )
 
-    def parse_thread_page(self, response: Response):
+    async def parse_thread_page(self, response: Response):
         parsed = parse_thread_page(response.text, response.url)
         for problem in parsed.problems:
             self._problem("thread_page/problems", response.url, problem)
@@ -245,20 +325,37 @@ class ThreadsSpider(scrapy.Spider):
             self._problem("thread_page/not_a_thread", response.url, "no thread id in the URL")
             return
         state = self._thread_state(parsed)
-        if state.assembler is None:
-            yield from self._start_thread(state, parsed)
-        page = response.meta.get("thread_page", parsed.page)
-        if page != parsed.page:  # posts were deleted since the pager was read: no such page now
-            self._give_up_page(state, response.url, f"asked for page {page}, got {parsed.page}")
-            yield from self._release(state, state.assembler.fail_page(page))
+        if state is None:
+            self.crawler.stats.inc_value("thread_page/after_finish")
             return
+        page = response.meta.get("thread_page", parsed.page)
+        if not state.started:
+            for request in self._start_thread(state, parsed, page):
+                yield request
+        if page != parsed.page:  # posts were deleted since the pager was read: no such page now
+            self._problem(
+                "thread_page/incomplete", response.url, f"asked for page {page}, got {parsed.page}"
+            )
+            async for item in self._release(state, state.fail_page(page)):
+                yield item
+            return
+        if parsed.problems:
+            state.uncertain = True  # a post may have been skipped: nothing is tombstoned
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
+        if not state.matches_archive(page, [post.post_id for post in parsed.posts]):
+            self.crawler.stats.inc_value("refresh/pages_moved")
+            self.logger.info("Pages moved since stored, fetching the whole thread: %s", state.url)
+            for other in state.fetch_whole():
+                yield self._thread_page_request(state.url, other)
         whole = document_is_whole(response.body)
         # A page cut short may have cut its last post too: that one is never kept.
-        posts = [self._post_item(parsed, post) for post in parsed.posts[: None if whole else -1]]
-        if not whole or self._looks_cut_short(state, parsed):
-            state.partial[page] = posts  # what is kept if every refetch fails
+        kept = parsed.posts[: None if whole else -1]
+        items = PageItems(
+            [self._post_item(parsed, post) for post in kept], _page_users(kept, self.base_url)
+        )
+        if not whole or self._looks_cut_short(state, page, len(parsed.posts)):
+            state.partial[page] = items  # what is kept if every refetch fails
             retry = self._refetch(state, page, len(parsed.posts), response.url)
             if retry is not None:
                 yield retry
@@ -266,9 +363,10 @@ class ThreadsSpider(scrapy.Spider):
             if not whole and parsed.posts:
                 self._problem("posts/dropped_cut_short", response.url, "the last post may be cut")
         state.partial.pop(page, None)
-        yield from self._release(state, state.assembler.add_page(page, posts))
+        async for item in self._release(state, state.add_page(page, items)):
+            yield item
 
-    def on_thread_page_error(self, failure: Failure):
+    async def on_thread_page_error(self, failure: Failure):
         request = failure.request
         page, canonical = request.meta["thread_page"], request.meta["thread_url"]
         self._problem("thread_page/failed", request.url, f"gave up: {failure.getErrorMessage()}")
@@ -276,34 +374,43 @@ class ThreadsSpider(scrapy.Spider):
         state = self.threads.get(ref.thread_id) if ref else None
         if state is None:
             return
-        if state.assembler is None:  # page 1 never came: nothing is known beyond the index row
-            del self.threads[state.thread_id]
+        if not state.started:  # its first page never came: nothing is known beyond the row
+            self._drop_unstarted(state)
             return
-        state.incomplete = True
         partial = state.partial.pop(page, None)
         if partial is not None:  # a refetch of a cut-short page failed: keep its whole posts
-            yield from self._release(state, state.assembler.add_page(page, partial))
+            state.incomplete = state.uncertain = True
+            released = state.add_page(page, partial)
         else:
-            yield from self._release(state, state.assembler.fail_page(page))
+            released = state.fail_page(page)
+        async for item in self._release(state, released):
+            yield item
 
-    def _give_up_page(self, state: ThreadState, url: str, why: str) -> None:
-        state.incomplete = True
-        self._problem("thread_page/incomplete", url, why)
+    def _drop_unstarted(self, state: ThreadState) -> None:
+        del self.threads[state.thread_id]
+        self.crawler.stats.inc_value("threads/incomplete")
+        progress = self.forums.get(state.forum or "")
+        if progress is not None:
+            progress.clean = False
+            progress.threads_pending.discard(state.thread_id)
 
-    def _thread_state(self, parsed: ThreadPage) -> ThreadState:
+    def _thread_state(self, parsed: ThreadPage) -> ThreadState | None:
+        """The thread's state; None for a page of a thread this crawl has finished already."""
         state = self.threads.get(parsed.thread_id)
+        if state is None and parsed.thread_id in self.threads_seen:
+            return None
         if state is None:  # reached without an index row (thread_url, or a redirect)
-            state = ThreadState(parsed.thread_id, parsed.url)
+            self.threads_seen.add(parsed.thread_id)
+            self.crawler.stats.inc_value("threads/known")
+            state = ThreadState(parsed.thread_id, parsed.url, forum=parsed.forum)
             self.threads[parsed.thread_id] = state
         return state
 
-    def _start_thread(self, state: ThreadState, parsed: ThreadPage) -> Iterator[scrapy.Request]:
+    def _start_thread(self, state: ThreadState, parsed: ThreadPage, page: int) -> Iterator:
         """The first page of a thread to arrive tells how many pages it has: request the rest."""
-        state.url = parsed.url
-        state.first_page = parsed
-        state.assembler = ThreadAssembler(parsed.thread_id, parsed.pages)
-        self.threads_assembling += 1
-        self.crawler.stats.max_value("threads/max_in_flight", self.threads_assembling)
+        state.url, state.forum, state.title = parsed.url, parsed.forum, parsed.title
+        state.replies, state.locked = parsed.replies, parsed.locked
+        self.crawler.stats.max_value("threads/max_in_flight", len(self.threads))
         if parsed.forum not in self.forums_sent:  # thread_url crawls have no forum list
             self.forums_sent.add(parsed.forum)
             yield ForumItem(
@@ -311,26 +418,34 @@ class ThreadsSpider(scrapy.Spider):
                 name=parsed.forum_name or parsed.forum,
                 url=urls.forum_url(self.base_url, parsed.forum),
             )
-        for page in range(1, parsed.pages + 1):
-            if page != parsed.page:
-                yield self._thread_page_request(parsed.url, page)
+        for other in state.start(self._bounded_pages(parsed)):
+            if other != page:
+                yield self._thread_page_request(parsed.url, other)
 
-    def _expected_posts(self, state: ThreadState, page: int) -> int | None:
-        first = state.first_page
-        if first is None or first.replies is None:
-            return POSTS_PER_PAGE if page < (first.pages if first else 1) else None
-        if page < first.pages:
-            return POSTS_PER_PAGE
-        return first.replies + 1 - POSTS_PER_PAGE * (first.pages - 1)
+    def _bounded_pages(self, parsed: ThreadPage) -> int:
+        """The pager's page count, unless the reply count (or the setting) says it cannot be."""
+        allowed = self.max_thread_pages
+        if parsed.replies is not None:
+            allowed = min(allowed, math.ceil((parsed.replies + 1) / POSTS_PER_PAGE))
+            allowed += EXTRA_PAGES_ALLOWED
+        if parsed.pages > allowed:
+            self._problem(
+                "bounds/thread_pages_capped",
+                parsed.url or "",
+                f"pager says {parsed.pages} pages, {allowed} allowed",
+            )
+            return allowed
+        return parsed.pages
 
-    def _looks_cut_short(self, state: ThreadState, parsed: ThreadPage) -> bool:
-        expected = self._expected_posts(state, parsed.page)
-        return expected is not None and len(parsed.posts) < expected
+    def _looks_cut_short(self, state: ThreadState, page: int, found: int) -> bool:
+        expected = state.expected_posts(page)
+        return expected is not None and found < expected
 
     def _refetch(self, state: ThreadState, page: int, found: int, url: str):
         tries = state.refetches.get(page, 0)
         if tries >= INCOMPLETE_PAGE_RETRIES:
-            self._give_up_page(state, url, f"still cut short after {tries} refetches")
+            state.incomplete = state.uncertain = True
+            self._problem("thread_page/incomplete", url, f"still cut short after {tries} refetches")
             return None
         state.refetches[page] = tries + 1
         self.crawler.stats.inc_value("thread_page/refetched")
@@ -340,14 +455,13 @@ class ThreadsSpider(scrapy.Spider):
     # --- items -------------------------------------------------------------------------------
 
     def _post_item(self, page: ThreadPage, post: ParsedPost) -> PostItem:
-        self._note_user(post)
         return PostItem(
             _id=post.post_id,
             thread_id=page.thread_id,
             forum=page.forum,
             page=page.page,
             number=post.number,
-            url=urls.post_url(self.base_url, post.post_id),
+            url=post.url,
             author=post.author,
             posted_at=post.posted_at,
             edited_at=post.edited_at,
@@ -356,66 +470,78 @@ class ThreadsSpider(scrapy.Spider):
             tl_plus=post.tl_plus,
         )
 
-    def _note_user(self, post: ParsedPost) -> None:
-        user = self.users.get(post.author)
-        if user is None:
-            user = UserItem(
-                _id=post.author,
-                profile_url=post.profile_url or urls.profile_url(self.base_url, post.author),
-            )
-            user.first_post_at = user.last_post_at = post.posted_at
-            self.users[post.author] = user
-        user.country = post.country
-        user.post_count = post.post_count
-        user.joined = post.joined
-        user.first_post_at = min(user.first_post_at, post.posted_at)
-        user.last_post_at = max(user.last_post_at, post.posted_at)
+    async def _release(self, state: ThreadState, pages: list[PageItems]):
+        """Pass on released pages in order: each page's posts, then the users they summarise;
+        then the thread's checkpoint; when the thread is complete, its tombstones and ThreadItem
+        (and its forum's sync mark when it was the forum's last thread). Every item is stamped
+        with its place in this order, which the pipelines keep (see items.stamp)."""
+        items: list = []
+        for page in pages:
+            self.crawler.stats.inc_value("posts/yielded", len(page.posts))
+            items += [*page.posts, *page.users]
+        if pages and state.stored_through:
+            items.append(ThreadProgressItem(_id=state.thread_id, pages_stored=state.stored_through))
+        state.stamp_items(items)  # now: while the await below runs, other pages may be released
+        if state.complete:
+            tail = [*await self._tombstones(state), self._finish_thread(state)]
+            tail += self._forum_progress(state)
+            state.stamp_items(tail, last=True)
+            items += tail
+        for item in items:
+            yield item
 
-    def _release(self, state: ThreadState, posts: Iterator[PostItem]):
-        """Pass on posts in page order; when the thread is complete, its thread and user items."""
-        for post in posts:
-            state.first_post = state.first_post or post
-            state.last_post = post
-            state.authors.add(post.author)
-            self.crawler.stats.inc_value("posts/yielded")
-            yield post
-        if state.assembler.complete:
-            yield from self._finish_thread(state)
-            yield from self._changed_users(state.authors)
+    async def _tombstones(self, state: ThreadState) -> list[PostDeletedItem]:
+        """Stored posts the crawl no longer found where they were: gone from the site."""
+        if self.archive_db is None or state.incomplete or state.uncertain:
+            return []
+        stored = await self._archive(
+            archive.live_ids_from,
+            state.thread_id,
+            state.plan.start_number,
+            url=state.url,
+            default=set(),
+        )
+        gone = sorted(stored - state.seen)
+        self.crawler.stats.inc_value("posts/tombstoned", len(gone))
+        now = datetime.now(UTC)
+        return [PostDeletedItem(_id=i, thread_id=state.thread_id, deleted_at=now) for i in gone]
 
-    def _changed_users(self, names: set[str]) -> Iterator[UserItem]:
-        """User items whose data changed since last yielded (the writer merges with $min/$max)."""
-        for name in sorted(names):
-            user = self.users[name]
-            snapshot = astuple(user)
-            if self.users_sent.get(name) != snapshot:
-                self.users_sent[name] = snapshot
-                yield replace(user)
+    def _forum_progress(self, state: ThreadState) -> list[ForumItem]:
+        progress = self.forums.get(state.forum or "")
+        if progress is None:
+            return []
+        progress.clean = progress.clean and not state.incomplete
+        progress.threads_pending.discard(state.thread_id)
+        return list(self._forum_synced(progress))
 
-    def _finish_thread(self, state: ThreadState) -> Iterator[ThreadItem]:
+    def _finish_thread(self, state: ThreadState) -> ThreadItem:
         del self.threads[state.thread_id]
-        self.threads_assembling -= 1
-        self.crawler.stats.inc_value("threads/completed")
-        if state.assembler.failed_pages:
-            self.crawler.stats.inc_value("threads/with_failed_pages")
-        first, row = state.first_page, state.index_row
-        first_post = state.first_post
-        yield ThreadItem(
+        stats = self.crawler.stats
+        stats.inc_value("threads/incomplete" if state.incomplete else "threads/completed")
+        if state.failed:
+            stats.inc_value("threads/with_failed_pages")
+        row, first = state.index_row, state.first_post
+        if state.replies is not None and state.plan.whole:
+            announced, missing = state.replies + 1, state.replies + 1 - len(state.seen)
+            stats.inc_value("threads/posts_announced", announced)
+            if missing > 0:
+                stats.inc_value("threads/posts_missing", missing)
+                stats.inc_value("threads/short")
+        return ThreadItem(
             _id=state.thread_id,
-            forum=first.forum,
-            title=first.title,
-            url=first.url,
-            author=first_post.author
-            if first_post and first_post.number == 1
-            else (row.author if row else None),
-            replies=first.replies,
+            forum=state.forum,
+            title=state.title,
+            url=state.url,
+            author=first.author if first else (row.author if row else None),
+            replies=state.replies,
             views=row.views if row else None,
-            pages=first.pages,
-            locked=first.locked or bool(row and row.locked),
+            pages=state.pages,
+            locked=state.locked or bool(row and row.locked),
             sticky=bool(row and row.sticky),
-            first_post_at=first_post.posted_at if first_post and first_post.number == 1 else None,
+            first_post_at=first.posted_at if first else None,
             last_post_at=state.last_post.posted_at if state.last_post else None,
             complete=not state.incomplete,
+            pages_stored=state.stored_through,
         )
 
     def _problem(self, stat: str, url: str, message: str) -> None:
@@ -423,7 +549,29 @@ class ThreadsSpider(scrapy.Spider):
         self.logger.warning("%s: %s (%s)", stat, message, url)
 
     def closed(self, reason: str) -> None:
-        if self.stored_db is not None:
-            self.stored_db.client.close()
+        if self.archive_db is not None:
+            self.archive_db.client.close()
         for state in self.threads.values():
             self._problem("threads/incomplete", state.url, "crawl ended before all pages were in")
+
+
+def _page_users(posts: list[ParsedPost], base_url: str) -> list[UserItem]:
+    """One UserItem per author of a page's `posts`, with the first and last of their times there.
+
+    Profile fields come from the latest post; the writer merges times with $min/$max, so each
+    page's users are one summary among many and no crawl-wide map of users is kept.
+    """
+    users: dict[str, UserItem] = {}
+    for post in posts:
+        user = users.get(post.author)
+        if user is None:
+            user = users[post.author] = UserItem(
+                _id=post.author,
+                profile_url=post.profile_url or urls.profile_url(base_url, post.author),
+                first_post_at=post.posted_at,
+                last_post_at=post.posted_at,
+            )
+        user.first_post_at = min(user.first_post_at, post.posted_at)
+        user.last_post_at = max(user.last_post_at, post.posted_at)
+        user.country, user.post_count, user.joined = post.country, post.post_count, post.joined
+    return list(users.values())

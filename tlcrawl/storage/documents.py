@@ -14,6 +14,12 @@ Per collection:
   an index crawl stored. `sticky` is dropped with a null `views`: without the index row its
   `false` means "unknown", not "not sticky".
 - users: `$set` of the profile fields, `$min` of `first_post_at`, `$max` of `last_post_at`.
+- tombstones (PostDeletedItem, batch key `posts:deleted`): `$set` of `deleted_at` on a stored,
+  live post; never an insert. A post written again is live again (`deleted_at: null`).
+
+A post document larger than MONGODB_MAX_DOCUMENT_BYTES (below MongoDB's 16 MiB limit) would make
+its whole bulk write fail: it is stored without its `html` (the raw page keeps it), its text cut
+to fit if it must be, and marked `oversized: true` (see `fit_document`).
 """
 
 from __future__ import annotations
@@ -21,21 +27,26 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import bson
 from itemadapter import ItemAdapter
 from pymongo import UpdateOne
 
-from tlcrawl.items import COLLECTIONS
-from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, USERS
+from tlcrawl.items import COLLECTIONS, PostDeletedItem
+from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, TOMBSTONES, USERS
 
 Document = dict[str, Any]
 
 HISTORY_FIELDS = ("text", "edited_at", "content_hash", "crawled_at")
 USER_MIN = "first_post_at"
 USER_MAX = "last_post_at"
+# MongoDB refuses documents over 16 MiB; leave room for the update's own wrapping and history.
+MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 
 
 def item_to_document(item: Any) -> tuple[str, Document]:
-    """The collection an item belongs to and its document (a copy: later changes don't leak)."""
+    """The writer's batch key for an item and its document (a copy: later changes don't leak)."""
+    if isinstance(item, PostDeletedItem):
+        return TOMBSTONES, ItemAdapter(item).asdict()
     collection = COLLECTIONS.get(type(item))
     if collection is None:
         raise TypeError(f"no MongoDB collection for {type(item).__name__}")
@@ -43,6 +54,24 @@ def item_to_document(item: Any) -> tuple[str, Document]:
     if collection == POSTS and not doc.get("content_hash"):
         doc["content_hash"] = content_hash(doc.get("text") or "")
     return collection, doc
+
+
+def fit_document(doc: Document, limit: int = MAX_DOCUMENT_BYTES) -> bool:
+    """Make a post document fit MongoDB's size limit; True when it had to be changed.
+
+    Cheap for ordinary posts: only documents whose strings could reach the limit are encoded.
+    """
+    if len(doc.get("html") or "") + len(doc.get("text") or "") < limit // 4:
+        return False  # at most 4 bytes a character: far from the limit
+    if len(bson.encode(doc)) <= limit:
+        return False
+    doc["html"] = ""
+    doc["oversized"] = True
+    overflow = len(bson.encode(doc)) - limit
+    if overflow > 0:  # the text alone is too large: keep as much of it as fits
+        text = doc["text"].encode("utf-8")
+        doc["text"] = text[: max(0, len(text) - overflow - 1024)].decode("utf-8", "ignore")
+    return True
 
 
 def content_hash(text: str) -> str:
@@ -60,7 +89,7 @@ def merge(collection: str, old: Document, new: Document) -> Document:
         merged[USER_MIN] = _extreme(min, old.get(USER_MIN), new.get(USER_MIN))
         merged[USER_MAX] = _extreme(max, old.get(USER_MAX), new.get(USER_MAX))
         return merged
-    return new  # posts: the newest version wins; the older one was never stored
+    return new  # posts and tombstones: the newest wins; the older one was never stored
 
 
 def _extreme(pick, a, b):
@@ -71,6 +100,9 @@ def _extreme(pick, a, b):
 def to_update(collection: str, doc: Document) -> UpdateOne:
     if collection == POSTS:
         return _post_update(doc)
+    if collection == TOMBSTONES:
+        live = {"_id": doc["_id"], "deleted_at": None}  # a tombstone's first date stays
+        return UpdateOne(live, {"$set": {"deleted_at": doc["deleted_at"]}})
     if collection == USERS:
         return _user_update(doc)
     if collection in (THREADS, FORUMS):

@@ -68,10 +68,11 @@ def replay(path: Path, uri: str, database: str) -> tuple[int, int, FlushResult]:
     try:
         db = client[database]
         ensure_indexes(db)
+        tainted: set[int] = set()  # threads whose posts are rejected again stay not complete
         for batch, lines in batches(read_dead_letters(path)):
             read += lines
             superseded += drop_superseded(db, batch)
-            write_batch(db, batch, result, rejected)
+            write_batch(db, batch, result, rejected, tainted)
     finally:
         client.close()
     return read, superseded, result

@@ -20,16 +20,27 @@ from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 import pymongo
+from bson.errors import InvalidDocument
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from tlcrawl.storage.deadletter import DeadLetterFile
-from tlcrawl.storage.documents import Document, merge, to_update
-from tlcrawl.storage.schema import POSTS, ensure_indexes
+from tlcrawl.storage.documents import Document, fit_document, merge, to_update
+from tlcrawl.storage.schema import (
+    POSTS,
+    THREADS,
+    TOMBSTONES,
+    USERS,
+    WRITE_ORDER,
+    collection_of,
+    ensure_indexes,
+)
 
 logger = logging.getLogger(__name__)
 
-Batch = dict[str, dict[Any, Document]]  # collection -> _id -> document
+Batch = dict[str, dict[Any, Document]]  # batch key (a collection, or TOMBSTONES) -> _id -> doc
+# In a set of tainted thread ids: a user document was lost, so no thread may be marked stored.
+EVERY_THREAD = -1
 
 MAX_IN_FLIGHT = 2  # queued flushes beyond this make `wait_for_capacity` wait (backpressure)
 FIRST_RETRY_DELAY = 0.5
@@ -54,6 +65,8 @@ class FlushResult:
     history_appended: int = 0
     retries: int = 0
     dead_letter: int = 0
+    oversized: int = 0  # posts stored without their html (too large for one document)
+    held_back: int = 0  # thread documents not marked stored because their posts were lost
 
     def record(self, stats: Stats) -> None:
         stats.inc_value("mongodb/flushes")
@@ -71,28 +84,87 @@ def is_transient(exc: PyMongoError) -> bool:
     )
 
 
-def write_batch(db: Database, batch: Batch, result: FlushResult, dead: DeadLetterFile) -> None:
-    """One attempt at writing `batch`; collections written are removed from it (for retries).
+def write_batch(
+    db: Database, batch: Batch, result: FlushResult, dead: DeadLetterFile, tainted: set[int]
+) -> None:
+    """One attempt at writing `batch`, in WRITE_ORDER; what is written leaves `batch` (retries).
 
-    Documents the server rejects one by one (e.g. a duplicate key) are not retryable: they go to
-    the dead-letter file straight away.
+    Documents the server rejects one by one are not retryable: they go to the dead-letter file
+    straight away, and the threads they belong to join `tainted`, whose thread documents are from
+    then on written not complete and without advancing their checkpoint.
     """
-    for collection in list(batch):
-        docs = list(batch[collection].values())
-        changed = count_changed_posts(db, docs) if collection == POSTS else 0
-        ops = [to_update(collection, doc) for doc in docs]
-        try:
-            written = db[collection].bulk_write(ops, ordered=False).bulk_api_result
-        except BulkWriteError as exc:
-            written = exc.details
-            for error in written["writeErrors"]:
-                dead.append(collection, [docs[error["index"]]], error.get("errmsg", ""))
-                result.dead_letter += 1
-            _log_dead(len(written["writeErrors"]), collection, "rejected by the server", dead)
-        result.upserted += written["nUpserted"]
-        result.modified += written["nModified"]
+    for kind in [kind for kind in WRITE_ORDER if kind in batch]:
+        docs = list(batch[kind].values())
+        if kind == POSTS:
+            result.oversized += sum(fit_document(doc) for doc in docs)
+        elif kind == THREADS:
+            result.held_back += hold_back(docs, tainted)
+        changed = count_changed_posts(db, docs) if kind == POSTS else 0
+        upserted, modified = write_documents(db, kind, docs, result, dead, tainted)
+        result.upserted += upserted
+        result.modified += modified
         result.history_appended += changed
-        del batch[collection]
+        del batch[kind]
+
+
+def write_documents(
+    db: Database,
+    kind: str,
+    docs: list[Document],
+    result: FlushResult,
+    dead: DeadLetterFile,
+    tainted: set[int],
+) -> tuple[int, int]:
+    """One unordered bulk write; (upserted, modified). A document the server or the driver refuses
+    goes to the dead letters alone: the others of its batch are still written."""
+    ops = [to_update(kind, doc) for doc in docs]
+    try:
+        written = db[collection_of(kind)].bulk_write(ops, ordered=False).bulk_api_result
+    except BulkWriteError as exc:
+        written = exc.details
+        errors = written["writeErrors"]
+        for error in errors:
+            _lose(kind, [docs[error["index"]]], error.get("errmsg", ""), result, dead, tainted)
+    except InvalidDocument as exc:  # e.g. too large: the driver refuses the whole bulk unsent
+        if len(docs) == 1:
+            _lose(kind, docs, repr(exc), result, dead, tainted)
+            return 0, 0
+        counts = [write_documents(db, kind, [doc], result, dead, tainted) for doc in docs]
+        return sum(c[0] for c in counts), sum(c[1] for c in counts)
+    return written["nUpserted"], written["nModified"]
+
+
+def _lose(
+    kind: str,
+    docs: list[Document],
+    why: str,
+    result: FlushResult,
+    dead: DeadLetterFile,
+    tainted: set[int],
+) -> None:
+    dead.append(kind, docs, why)
+    result.dead_letter += len(docs)
+    taint(kind, docs, tainted)
+    _log_dead(len(docs), kind, f"rejected ({why[:200]})", dead)
+
+
+def taint(kind: str, lost: list[Document], tainted: set[int]) -> None:
+    """Remember the threads whose stored state `lost` documents would make a lie."""
+    if kind in (POSTS, TOMBSTONES):
+        tainted.update(doc["thread_id"] for doc in lost if "thread_id" in doc)
+    elif kind == USERS and lost:
+        tainted.add(EVERY_THREAD)
+
+
+def hold_back(thread_docs: list[Document], tainted: set[int]) -> int:
+    """Write tainted threads as not complete and keep their stored checkpoint; return how many."""
+    held = 0
+    for doc in thread_docs:
+        if EVERY_THREAD in tainted or doc["_id"] in tainted:
+            doc["complete"] = False
+            doc["pages_stored"] = None  # null fields are not $set: the stored value stays
+            held += 1
+    return held
 
 
 def count_changed_posts(db: Database, docs: list[Document]) -> int:
@@ -147,6 +219,7 @@ class BulkWriter:
         # Worker-thread state.
         self._indexes_pending = True
         self._failing = False
+        self._tainted: set[int] = set()  # threads whose posts were dead-lettered
 
     async def start(self) -> None:
         """Start the flush timer and create the indexes (later, if the server is down now)."""
@@ -260,11 +333,13 @@ class BulkWriter:
             self._ping(self._attempt_seconds(remaining))
             self._ensure_indexes()
         with pymongo.timeout(self._attempt_seconds(remaining)):
-            write_batch(self.db, batch, result, self.dead_letter)
+            write_batch(self.db, batch, result, self.dead_letter, self._tainted)
 
     def _give_up(self, batch: Batch, result: FlushResult, error: Exception) -> FlushResult:
         self._failing = isinstance(error, PyMongoError) and is_transient(error)
-        for collection, docs in batch.items():
-            result.dead_letter += self.dead_letter.append(collection, docs.values(), repr(error))
-            _log_dead(len(docs), collection, f"could not be written ({error})", self.dead_letter)
+        for kind in [kind for kind in WRITE_ORDER if kind in batch]:
+            docs = list(batch[kind].values())
+            taint(kind, docs, self._tainted)
+            result.dead_letter += self.dead_letter.append(kind, docs, repr(error))
+            _log_dead(len(docs), kind, f"could not be written ({error})", self.dead_letter)
         return result
