@@ -118,3 +118,33 @@ async def test_incremental_crawl_without_its_database_crawls_every_row(forum, sp
     assert plans == {}, "no plan: every row is crawled whole"
     assert spider.crawler.stats.get_value("incremental/db_unavailable") == 1
     spider.archive_db.client.close()
+
+
+def _long_thread(forum) -> dict:
+    threads = [d for d in forum.truth_documents(BASE) if d["type"] == "thread"]
+    return max(threads, key=lambda thread: thread["pages"])
+
+
+def test_a_pager_claiming_a_million_pages_is_capped_by_the_reply_count(spider):
+    forum = build_forum(seed=1, forums=1, threads_per_forum=10)
+    thread = _long_thread(forum)  # 105 pages, 2,098 replies
+    status, _, body = forum.render(thread["url"][len(BASE) :])
+    body = body.replace(b'?page=105">105<', b'?page=1000000">1000000<')
+    page1 = HtmlResponse(thread["url"], body=body, encoding="utf-8", request=Request(thread["url"]))
+    requests, _, _ = split(spider.parse_thread_page(page1))
+    assert 104 <= len(requests) <= 106, "the pages the reply count allows, and no more"
+    assert spider.crawler.stats.get_value("bounds/thread_pages_capped") == 1
+
+
+def test_a_pager_without_a_reply_count_is_capped_by_the_setting():
+    crawler = get_crawler(ThreadsSpider, {"TLCRAWL_MAX_THREAD_PAGES": 300})
+    spider = crawler.spider = ThreadsSpider.from_crawler(crawler, base_url=BASE)
+    forum = build_forum(seed=1, forums=1, threads_per_forum=10)
+    thread = _long_thread(forum)
+    status, _, body = forum.render(thread["url"][len(BASE) :])
+    body = body.replace(b'?page=105">105<', b'?page=1000000">1000000<')
+    body = body.replace(b"2098 Comments", b"Comments")
+    page1 = HtmlResponse(thread["url"], body=body, encoding="utf-8", request=Request(thread["url"]))
+    requests, _, _ = split(spider.parse_thread_page(page1))
+    assert len(requests) == 299
+    assert spider.crawler.stats.get_value("bounds/thread_pages_capped") == 1
