@@ -9,7 +9,9 @@ redirects to another host never leads the crawl (or its robots.txt fetch) there.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
@@ -24,21 +26,27 @@ def _site(netloc: str, scheme: str) -> tuple[str, int | None]:
     return host, int(port) if port.isdigit() else default
 
 
+@cache
+def _site_of(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url)
+    return _site(parts.netloc, parts.scheme)
+
+
 class SiteOnlyMiddleware:
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        return cls(crawler)
 
-    def process_request(self, request: Request, spider: Any = None) -> None:
-        base = getattr(spider, "base_url", None)
+    def process_request(self, request: Request) -> None:
+        base = getattr(self.crawler.spider, "base_url", None)
         if not base:
             return
-        own = urlparse_cached(Request(base))
         target = urlparse_cached(request)
-        if _site(target.netloc, target.scheme) == _site(own.netloc, own.scheme):
+        if _site(target.netloc, target.scheme) == _site_of(base):
             return
         self.stats.inc_value("offsite/refused")
         logger.warning("offsite/refused: %s is not on %s", request.url, base)
