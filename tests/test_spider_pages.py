@@ -128,7 +128,7 @@ def _long_thread(forum) -> dict:
 def test_a_pager_claiming_a_million_pages_is_capped_by_the_reply_count(spider):
     forum = build_forum(seed=1, forums=1, threads_per_forum=10)
     thread = _long_thread(forum)  # 105 pages, 2,098 replies
-    status, _, body = forum.render(thread["url"][len(BASE) :])
+    _, _, body = forum.render(thread["url"][len(BASE) :])
     body = body.replace(b'?page=105">105<', b'?page=1000000">1000000<')
     page1 = HtmlResponse(thread["url"], body=body, encoding="utf-8", request=Request(thread["url"]))
     requests, _, _ = split(spider.parse_thread_page(page1))
@@ -141,7 +141,7 @@ def test_a_pager_without_a_reply_count_is_capped_by_the_setting():
     spider = crawler.spider = ThreadsSpider.from_crawler(crawler, base_url=BASE)
     forum = build_forum(seed=1, forums=1, threads_per_forum=10)
     thread = _long_thread(forum)
-    status, _, body = forum.render(thread["url"][len(BASE) :])
+    _, _, body = forum.render(thread["url"][len(BASE) :])
     body = body.replace(b'?page=105">105<', b'?page=1000000">1000000<')
     body = body.replace(b"2098 Comments", b"Comments")
     page1 = HtmlResponse(thread["url"], body=body, encoding="utf-8", request=Request(thread["url"]))
