@@ -436,7 +436,8 @@ def test_failures_hit_only_the_first_attempt(forum):
 
 
 def test_truncation_cuts_a_post_once(forum):
-    server = ReplicaServer(forum, Faults(truncate_rate=1.0))
+    """Only the first attempt is cut, however many attempts other faults fail."""
+    server = ReplicaServer(forum, Faults(truncate_rate=1.0, fail_attempts=3))
     _, _, cut = respond(server, SEED_PATH)
     _, _, whole = respond(server, SEED_PATH)
     assert whole == forum.render(SEED_PATH)[2]
@@ -467,3 +468,14 @@ def test_served_over_http(replica):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(server.url + "/nothing-here")
     assert missing.value.code == 404
+
+
+def test_a_429_is_not_one_of_a_pages_failing_attempts(forum):
+    """A page failing 2 attempts gives 200 on the third, however many 429s came between."""
+    server = ReplicaServer(forum, Faults(fail_rate=1.0, fail_attempts=2, rate_limit=1))
+    statuses = []
+    while 200 not in statuses:  # about two seconds: one attempt per second gets past the limit
+        statuses.append(respond(server, SEED_PATH)[0])
+    attempts = [s for s in statuses if s != 429]
+    assert len(attempts) == 3 and set(attempts[:2]) <= {500, 503}
+    assert statuses.count(429) >= 2

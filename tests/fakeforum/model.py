@@ -8,11 +8,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, count
 
 from tests.fakeforum.nodes import Br, Ctx, Node, Quote, own_media, own_text, render
 
 POSTS_PER_PAGE = 20
 THREADS_PER_INDEX_PAGE = 40
+# Toggle/spoiler ids beyond a post's share of the page's ids start here (see Post.ctx).
+OVERFLOW_IDS = 10**7
 # The replica's clock: posts younger than a day show "N hours ago" relative to it.
 NOW = datetime(2025, 9, 11, 3, 0, tzinfo=UTC)
 
@@ -118,13 +121,17 @@ class Post:
         return self.units
 
     def ctx(self) -> Ctx:
-        """Toggle ids are page-wide and run backwards through the page; spoiler ids forwards."""
+        """Toggle ids are page-wide and run backwards through the page; spoiler ids forwards.
+
+        A post gets 4 toggle and 5 spoiler ids in the page's scheme; a post needing more (many
+        nested quotes) continues in a range of its own, so ids stay unique and never run out."""
         index = (self.number - 1) % POSTS_PER_PAGE
         base = (self.page - 1) * 100 + (POSTS_PER_PAGE - index) * 4
+        overflow = OVERFLOW_IDS + self.number * 1000
         return Ctx(
             style=self.variant % 2,
-            toggle_ids=iter(range(base, base + 4)),
-            spoiler_ids=iter(range(self.number * 5, self.number * 5 + 5)),
+            toggle_ids=chain(range(base, base + 4), count(overflow)),
+            spoiler_ids=chain(range(self.number * 5, self.number * 5 + 5), count(overflow)),
         )
 
     def html(self) -> str:
