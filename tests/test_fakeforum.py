@@ -401,17 +401,22 @@ def test_forum_list_is_scoped_and_one_fid_is_missing(forum, truth):
     )  # chrome has forum links too
 
 
-def test_revision_edits_some_posts_and_keeps_ids(truth):
+def test_revision_edits_keep_ids_and_quotes_and_cluster_on_recent_posts(truth):
+    """Revision 1 edits posts in the day before its clock (2025-09-12 03:00), mostly recent ones."""
     edited = list(build_forum(revision=1).truth_documents(BASE))
     before = {p["_id"]: p for p in of_type(truth, "post")}
-    after = {p["_id"]: p for p in of_type(edited, "post")}
-    assert before.keys() == after.keys()
-    changed = [i for i in before if before[i]["text"] != after[i]["text"]]
-    assert 0.01 * len(before) < len(changed) < 0.1 * len(before)
+    after = {p["_id"]: p for p in of_type(edited, "post") if p["_id"] in before}
+    changed = [i for i in after if before[i]["text"] != after[i]["text"]]
+    assert changed and all(not after[i].get("deleted") for i in changed)
     for i in changed:
+        assert "2025-09-11T03:00" < after[i]["edited_at"] <= "2025-09-12T03:00"
         assert after[i]["edited_at"] > (before[i]["edited_at"] or before[i]["posted_at"])
         assert after[i]["content_hash"] != before[i]["content_hash"]
         assert after[i]["quotes"] == before[i]["quotes"]
+    recent = {i for i in after if after[i]["posted_at"] >= "2025-09-09T03:00"}
+    old_share = len(set(changed) - recent) / len(set(after) - recent)
+    assert 0 < old_share < 0.02
+    assert len(set(changed) & recent) / len(recent) > 5 * old_share
 
 
 # --- the server and its faults ---
