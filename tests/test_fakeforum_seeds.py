@@ -42,3 +42,13 @@ def test_toggle_and_spoiler_ids_stay_unique_on_every_page():
     ids = [re.findall(rb'id="((?:showQuoteLink|spoiler)_\d+)"', body) for body in pages]
     assert sum(map(len, ids)) > 10
     assert all(len(page) == len(set(page)) for page in ids)
+
+
+def test_revisions_build_for_many_seeds():
+    """Three revisions of small forums, both numberings: every deletion is recorded in the truth."""
+    for seed in range(1, 21):
+        forum = build_forum(
+            seed=seed, forums=2, threads_per_forum=6, revision=3, renumber=seed % 2 == 1
+        )
+        deleted = [d for d in forum.truth_documents(BASE) if d.get("deleted")]
+        assert 6 <= len(deleted) <= 12, seed
