@@ -401,17 +401,22 @@ def test_forum_list_is_scoped_and_one_fid_is_missing(forum, truth):
     )  # chrome has forum links too
 
 
-def test_revision_edits_some_posts_and_keeps_ids(truth):
+def test_revision_edits_keep_ids_and_quotes_and_cluster_on_recent_posts(truth):
+    """Revision 1 edits posts in the day before its clock (2025-09-12 03:00), mostly recent ones."""
     edited = list(build_forum(revision=1).truth_documents(BASE))
     before = {p["_id"]: p for p in of_type(truth, "post")}
-    after = {p["_id"]: p for p in of_type(edited, "post")}
-    assert before.keys() == after.keys()
-    changed = [i for i in before if before[i]["text"] != after[i]["text"]]
-    assert 0.01 * len(before) < len(changed) < 0.1 * len(before)
+    after = {p["_id"]: p for p in of_type(edited, "post") if p["_id"] in before}
+    changed = [i for i in after if before[i]["text"] != after[i]["text"]]
+    assert changed and all(not after[i].get("deleted") for i in changed)
     for i in changed:
+        assert "2025-09-11T03:00" < after[i]["edited_at"] <= "2025-09-12T03:00"
         assert after[i]["edited_at"] > (before[i]["edited_at"] or before[i]["posted_at"])
         assert after[i]["content_hash"] != before[i]["content_hash"]
         assert after[i]["quotes"] == before[i]["quotes"]
+    recent = {i for i in after if after[i]["posted_at"] >= "2025-09-09T03:00"}
+    old_share = len(set(changed) - recent) / len(set(after) - recent)
+    assert 0 < old_share < 0.02
+    assert len(set(changed) & recent) / len(recent) > 5 * old_share
 
 
 # --- the server and its faults ---
@@ -436,7 +441,8 @@ def test_failures_hit_only_the_first_attempt(forum):
 
 
 def test_truncation_cuts_a_post_once(forum):
-    server = ReplicaServer(forum, Faults(truncate_rate=1.0))
+    """Only the first attempt is cut, however many attempts other faults fail."""
+    server = ReplicaServer(forum, Faults(truncate_rate=1.0, fail_attempts=3))
     _, _, cut = respond(server, SEED_PATH)
     _, _, whole = respond(server, SEED_PATH)
     assert whole == forum.render(SEED_PATH)[2]
@@ -467,3 +473,14 @@ def test_served_over_http(replica):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(server.url + "/nothing-here")
     assert missing.value.code == 404
+
+
+def test_a_429_is_not_one_of_a_pages_failing_attempts(forum):
+    """A page failing 2 attempts gives 200 on the third, however many 429s came between."""
+    server = ReplicaServer(forum, Faults(fail_rate=1.0, fail_attempts=2, rate_limit=1))
+    statuses = []
+    while 200 not in statuses:  # about two seconds: one attempt per second gets past the limit
+        statuses.append(respond(server, SEED_PATH)[0])
+    attempts = [s for s in statuses if s != 429]
+    assert len(attempts) == 3 and set(attempts[:2]) <= {500, 503}
+    assert statuses.count(429) >= 2

@@ -8,7 +8,7 @@ import json
 import sys
 
 from tests.fakeforum import js_modes
-from tests.fakeforum.replica import Replica
+from tests.fakeforum.replica import MARKUPS, Replica
 from tests.fakeforum.server import Faults, serve
 
 
@@ -21,7 +21,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         cmd.add_argument("--seed", type=int, default=1)
         cmd.add_argument("--forums", type=int, default=2)
         cmd.add_argument("--threads-per-forum", type=int, default=10)
-        cmd.add_argument("--revision", type=int, default=0)
+        cmd.add_argument("--revision", type=int, default=0, help="the forum this many days later")
+        cmd.add_argument(
+            "--renumber", action="store_true", help="renumber later posts after a deletion"
+        )
+        cmd.add_argument(
+            "--markup", choices=MARKUPS, default="normal", help="lost: post class names renamed"
+        )
         cmd.add_argument("--long-pages", type=int, default=105, help="pages of the long thread")
         # Faults change nothing in the truth; accepted by both commands so options can be shared.
         cmd.add_argument("--fail-rate", type=float, default=0.0)
@@ -44,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
         threads_per_forum=args.threads_per_forum,
         revision=args.revision,
         long_pages=args.long_pages,
+        renumber=args.renumber,
+        markup=args.markup,
     )
     if args.command == "truth":
         out = sys.stdout

@@ -157,23 +157,30 @@ class ThreadWriter:
 
     def __init__(self, thread: Thread):
         self.thread = thread
+        # The thread as it was made: revisions add and delete posts later (see LaterWriter).
+        self.ids, self.authors, times = thread.origin or (
+            thread.post_ids,
+            thread.authors,
+            thread.times,
+        )
+        self.times = times
         self.rng = random.Random(f"{thread.rng_key}/content")
         self.posts: list[Post] = []
-        doubles = [n for n in range(1, len(thread.times)) if thread.times[n] == thread.times[n - 1]]
-        doubles = [n for n in doubles if thread.authors[n] == thread.authors[n - 1]]
+        doubles = [n for n in range(1, len(times)) if times[n] == times[n - 1]]
+        doubles = [n for n in doubles if self.authors[n] == self.authors[n - 1]]
         # A post a few numbers after each double post quotes one of the pair: the pair are the
         # 0-based indexes n-1 and n; `forced` maps the quoting post's number to n.
-        self.forced = {min(n + 2 + self.rng.randint(0, 3), len(thread.times)): n for n in doubles}
+        self.forced = {min(n + 2 + self.rng.randint(0, 3), len(times)): n for n in doubles}
 
     def write(self) -> list[Post]:
-        for i, post_id in enumerate(self.thread.post_ids):
+        for i, post_id in enumerate(self.ids):
             self.posts.append(self._post(i + 1, post_id))
         return self.posts
 
     def _post(self, number: int, post_id: int) -> Post:
-        rng, thread = self.rng, self.thread
-        posted_at = thread.times[number - 1]
-        post = Post(post_id, thread, number, thread.authors[number - 1], posted_at, [],
+        rng = self.rng
+        posted_at = self.times[number - 1]
+        post = Post(post_id, self.thread, number, self.authors[number - 1], posted_at, [],
                     tl_plus=rng.random() < 0.05, variant=rng.randrange(1 << 16))  # fmt: skip
         post.units = self._quotes(post) + self._own_units()
         if rng.random() < 0.1:
@@ -221,7 +228,7 @@ class ThreadWriter:
 
     def _deleted_quote(self, post: Post) -> Quote:
         """A quote of a post that no longer exists: its author and minute match no post."""
-        author = self.rng.choice(self.thread.authors)
+        author = self.rng.choice(self.authors)
         taken = {p.posted_at for p in self.posts if p.author == author}
         when = post.posted_at - timedelta(minutes=self.rng.randint(1, 300))
         while when in taken:
@@ -286,7 +293,7 @@ class ThreadWriter:
         thread, rng = self.thread, self.rng
         number = rng.randint(1, max(1, len(self.posts)))
         if rng.random() < 0.5:
-            return f"/forum/viewpost.php?post_id={thread.post_ids[number - 1]}"
+            return f"/forum/viewpost.php?post_id={self.ids[number - 1]}"
         return f"{thread.path}?page={thread.page_of(number)}#{number}"
 
     def _image(self) -> list[Node]:
@@ -314,6 +321,68 @@ class ThreadWriter:
 
     def _special(self) -> list[Node]:
         return [Text(pick(self.rng, words.SPECIAL))]
+
+
+class LaterWriter(ThreadWriter):
+    """Writes the posts a revision adds to a thread, after the ones present then.
+
+    Some reply to a much older post of the thread (the quote keeps its usual header, author and
+    time): a refresh that fetches only the thread's last pages must find the parent in the archive.
+    """
+
+    OLD = 3 * POSTS_PER_PAGE  # a quote "much older" than the new post: at least 3 pages back
+
+    def __init__(self, thread: Thread, present: list[Post], key: str):
+        self.thread, self.rng, self.posts, self.forced = thread, random.Random(key), present, {}
+        self.ids, self.authors = [p.id for p in present], [p.author for p in present]
+
+    def reply(self, post_id: int, number: int, author: str, when: datetime, old: bool) -> Post:
+        """A new post; `old`: it quotes a post far back in the thread."""
+        rng = self.rng
+        post = Post(post_id, self.thread, number, author, when, [],
+                    tl_plus=rng.random() < 0.05, variant=rng.randrange(1 << 16))  # fmt: skip
+        far = self.posts[: -self.OLD] or self.posts
+        quotes: list[list[Node]] = []
+        if old or rng.random() < 0.15:
+            quotes.append([self._quote_of(rng.choice(far), post, whole=True)])
+        elif rng.random() < 0.25:
+            quotes.append([self._quote_of(rng.choice(self.posts[-10:]), post, whole=True)])
+        post.units = quotes + self._own_units()
+        self.posts.append(post)
+        self.ids.append(post_id)
+        self.authors.append(author)
+        return post
+
+
+def new_thread_skeleton(
+    seed: int, forum: str, fid: int, index: int, users: list[str], start: datetime, end: datetime
+) -> Thread:
+    """A thread a revision makes: a few posts, all between `start` and `end` (minutes)."""
+    rng = random.Random(f"{seed}/{forum}/{index}/new")
+    count = rng.randint(1, 12)
+    cast = rng.sample(users, k=rng.randint(2, 8))
+    authors, doubles = _authors(rng, cast, count)
+    minutes = int((end - start).total_seconds() // 60) - 1
+    offsets = sorted(rng.randint(1, minutes) for _ in range(count))
+    times = [start.replace(second=0, microsecond=0) + timedelta(minutes=m) for m in offsets]
+    for n in doubles:
+        times[n] = times[n - 1]
+    thread_id = 100000 + fid * 1000 + index
+    title = _title(rng)
+    return Thread(thread_id, forum, title, slugify(title),
+                  [thread_id * 10000 + n for n in range(1, count + 1)], authors, times,
+                  views=rng.randint(count * 8 + 20, count * 40 + 100),
+                  rng_key=f"{seed}/{forum}/{index}/new", kind="new")  # fmt: skip
+
+
+def revision_edit(post: Post, rng: random.Random, start: datetime, end: datetime) -> None:
+    """An edit made between `start` and `end` (never before the post itself)."""
+    low = max(start, post.posted_at) + timedelta(minutes=1)
+    if low >= end:
+        return
+    post.units = edit_units(post.units, rng)
+    post.edited_at = low + timedelta(seconds=rng.randint(0, int((end - low).total_seconds()) - 1))
+    post.edited_at = post.edited_at.replace(microsecond=0)
 
 
 # Optional units in a post's own content: (chance, maker).

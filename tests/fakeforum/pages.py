@@ -6,12 +6,13 @@ attribute order, absent country/PM/Blog, relative times, signatures, TL+ headers
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from tests.fakeforum.model import NOW, POSTS_PER_PAGE, Post, Subforum, Thread, User
+from tests.fakeforum.model import POSTS_PER_PAGE, Post, Subforum, Thread, User
 from tests.fakeforum.nodes import Ctx, attr, escape, render
 
 if TYPE_CHECKING:
@@ -36,8 +37,9 @@ def page_href(thread: Thread, page: int) -> str:
 
 # --- page chrome: the parts outside div#main-content, with their own forum links ---
 def layout(replica: Replica, title: str, main: str) -> str:
-    est = NOW - timedelta(hours=4)
-    cest, kst = NOW + timedelta(hours=2), NOW + timedelta(hours=9)
+    now = replica.now
+    est = now - timedelta(hours=4)
+    cest, kst = now + timedelta(hours=2), now + timedelta(hours=9)
     nav = "".join(f'<li><a href="/{n.lower()}/">{n}</a></li>' for n in NAV)
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -172,7 +174,9 @@ def pager(thread: Thread, page: int | None) -> str:
 def thread_page(replica: Replica, thread: Thread, posts: list[Post], page: int | None) -> str:
     forum = replica.forum(thread.forum)
     dock = pager(thread, page)
-    body = "\n".join(post_html(p, replica.users[p.author]) for p in posts)
+    body = "\n".join(post_html(p, replica.users[p.author], replica.now) for p in posts)
+    if replica.markup == "lost":
+        body = lose_markup(body)
     reply = "This thread is locked." if thread.locked else "Please log in or register to reply."
     main = (
         f'<h1 class="title">{escape(thread.title)}</h1>\n'
@@ -189,16 +193,37 @@ def thread_page(replica: Replica, thread: Thread, posts: list[Post], page: int |
     return layout(replica, f"{thread.title} - TL.net", main)
 
 
-def post_html(post: Post, user: User) -> str:
+# `--markup lost`: the post markup's class names as a redesign of the site might rename them.
+LOST_CLASSES = {
+    "forumPost": "msg-body", "fpost": "msg", "fpost-body": "msg-wrap",
+    "fpost-username": "msg-author", "fpost-actions": "msg-tools", "fpost-actionable": "msg-tool",
+    "fpost-userinfo": "msg-profile", "fpost-postinfo": "msg-meta", "fpost-edited": "msg-edited",
+    "submessage": "msg-permalink", "tt-userinfo": "msg-fact", "fpost-share": "msg-share",
+    "forumsig": "msg-signature", "usertitle": "msg-rank", "post-wrap": "msg-outer",
+}  # fmt: skip
+_CLASS = re.compile(r'class="([^"]*)"')
+
+
+def lose_markup(posts_html: str) -> str:
+    """The posts' HTML with the known class names renamed (content classes, e.g. quotes, stay)."""
+
+    def rename(match: re.Match) -> str:
+        names = (LOST_CLASSES.get(name, name) for name in match.group(1).split())
+        return f'class="{" ".join(names)}"'
+
+    return _CLASS.sub(rename, posts_html)
+
+
+def post_html(post: Post, user: User, now: datetime) -> str:
     """One post: a section holding a table whose rows hold the header, the body and the footer."""
     if post.rendered is None:
-        post.rendered = _post_html(post, user)
+        post.rendered = _post_html(post, user, now)
     return post.rendered
 
 
-def _post_html(post: Post, user: User) -> str:
+def _post_html(post: Post, user: User, now: datetime) -> str:
     v = post.variant
-    head = header_html(post, user)
+    head = header_html(post, user, now)
     article_attrs = ' class="forumPost"' if v & 1 else f' id="post_{post.id}" class="forumPost"'
     article = f"<article{article_attrs}><section>{post.html()}</section></article>"
     if v & 2:
@@ -216,7 +241,7 @@ def _post_html(post: Post, user: User) -> str:
     return f'<div class="post-wrap">{section}</div>' if v & 4 else section
 
 
-def header_html(post: Post, user: User) -> str:
+def header_html(post: Post, user: User, now: datetime) -> str:
     v, name = post.variant, escape(user.name)
     username = (
         f"<span>{name}</span>"
@@ -243,7 +268,7 @@ def header_html(post: Post, user: User) -> str:
         f'<header{plus}><div class="fpost-username">{username}</div>'
         f'<div class="fpost-actions">{" ".join(actions)} {tooltip}</div>'
         f'<div class="fpost-userinfo">{"".join(info)}</div>'
-        f'<div class="fpost-postinfo">{edited_html(post)}{time_html(post)} '
+        f'<div class="fpost-postinfo">{edited_html(post)}{time_html(post, now)} '
         f"{number_html(post)}</div>"
         f"</header>"
     )
@@ -258,10 +283,11 @@ def edited_html(post: Post) -> str:
     return f'<span class="fpost-edited">{text}</span> '
 
 
-def time_html(post: Post) -> str:
+def time_html(post: Post, now: datetime) -> str:
+    """Posts younger than a day at the replica's clock show their age ("N hours ago")."""
     absolute = f"{post.posted_at:%B %d %Y %H:%M} GMT"
     href = f"/forum/viewpost.php?post_id={post.id}"
-    age = NOW - post.posted_at
+    age = now - post.posted_at
     if age < timedelta(hours=1):
         ago = f"{age.seconds // 60} minutes ago"
         return f'<a class="submessage" href="{href}" title="{absolute}">{ago}</a>'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections import OrderedDict
@@ -9,12 +10,38 @@ from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakeforum import pages, seed
-from tests.fakeforum.generate import ThreadWriter, edit_units, make_skeleton, make_users
-from tests.fakeforum.model import NOW, SUBFORUMS, Post, Subforum, Thread, User, stable_fraction
+from tests.fakeforum.generate import (
+    LaterWriter,
+    ThreadWriter,
+    make_skeleton,
+    make_users,
+    new_thread_skeleton,
+    revision_edit,
+)
+from tests.fakeforum.model import (
+    DAY,
+    POSTS_PER_PAGE,
+    SUBFORUMS,
+    Post,
+    Subforum,
+    Thread,
+    User,
+    clock,
+    stable_fraction,
+)
 
 HTML = "text/html; charset=utf-8"
 ROBOTS = "User-agent: *\nDisallow: /mytlnet/\n"
-REVISION_EDIT_RATE = 0.04
+# Each revision edits posts as a forum's users do: mostly recent posts (younger than RECENT at the
+# revision's clock), a few old ones.
+RECENT = 3 * DAY
+RECENT_EDIT_RATE = 0.25
+OLD_EDIT_RATE = 0.006
+# Each revision adds posts to threads: the long thread and the active ones always, others by chance,
+# at least GROWING_SHARE of all threads.
+GROWING_RATE = 0.06
+GROWING_SHARE = 0.05
+MARKUPS = ("normal", "lost")
 # Generated threads are kept up to this many posts (about 2 KB each): the full-scale replica.
 CACHED_POSTS = 60_000
 # Special threads by their index in a forum; every other thread is regular (or, 5%, active).
@@ -35,8 +62,14 @@ class Replica:
         threads_per_forum: int = 10,
         revision: int = 0,
         long_pages: int = 105,
+        renumber: bool = False,
+        markup: str = "normal",
     ):
-        self.seed, self.revision = seed, revision
+        if markup not in MARKUPS:
+            raise ValueError(f"markup must be one of {', '.join(MARKUPS)}, not {markup!r}")
+        self.seed, self.revision, self.renumber, self.markup = seed, revision, renumber, markup
+        self.now = clock(revision)
+        self.threads_per_forum = threads_per_forum
         self.users: dict[str, User] = make_users(seed)
         names = list(self.users)
         self.subforums = [Subforum(*f) for f in SUBFORUMS[: max(1, forums)]]
@@ -48,6 +81,8 @@ class Replica:
                 thread = self._skeleton(forum, index, names, long_pages)
                 forum.threads.append(thread)
                 self.threads[thread.id] = thread
+        for k in range(1, revision + 1):
+            self._advance(k, names)
         self._cache: OrderedDict[int, list[Post]] = OrderedDict()
         self._cached_posts = 0
 
@@ -63,17 +98,95 @@ class Replica:
             kind = "active"
         return make_skeleton(self.seed, forum.slug, forum.forum_id, index, kind, names, long_pages)
 
+    # --- the time axis: what revision k changes, decided on skeletons (content comes later) ---
+    def _advance(self, k: int, names: list[str]) -> None:
+        """Revision k: the day before clock(k). Deletions, then new posts, then new threads."""
+        if k == 1:
+            for thread in self.threads.values():
+                thread.start_time_axis()
+        rng = random.Random(f"{self.seed}/revision/{k}")
+        start, end = clock(k - 1), clock(k)
+        for thread, index in self._deletions(rng):
+            thread.delete(index, k)
+        for thread in self._growing(rng, k):
+            self._grow(thread, rng, k, names, start, end)
+        for forum in self.subforums:
+            index = self.threads_per_forum + k - 1
+            thread = new_thread_skeleton(self.seed, forum.slug, forum.forum_id, index, names,
+                                         start, end)  # fmt: skip
+            thread.start_time_axis()
+            thread.created = k
+            forum.threads.append(thread)
+            self.threads[thread.id] = thread
+        if self.renumber:
+            for thread in self.threads.values():
+                thread.renumber()
+
+    def _deletions(self, rng: random.Random) -> list[tuple[Thread, int]]:
+        """2-4 posts in different threads (never a thread's first post, nor in the seed or long
+        thread); the first one is never on its thread's last page, so later posts change pages."""
+        threads = [t for t in self.threads.values() if t.kind not in ("seed", "long")]
+        threads = [t for t in threads if len(t.post_ids) > 1]
+        rng.shuffle(threads)
+        multi = [t for t in threads if t.pages > 1]
+        chosen: list[tuple[Thread, int]] = []
+        wanted = rng.randint(2, 4)
+        if multi:
+            thread = multi[0]
+            chosen.append((thread, rng.randint(1, (thread.pages - 1) * POSTS_PER_PAGE - 1)))
+        for thread in threads:
+            if len(chosen) >= wanted:
+                break
+            if all(thread is not t for t, _ in chosen):
+                chosen.append((thread, rng.randint(1, len(thread.post_ids) - 1)))
+        return chosen
+
+    def _growing(self, rng: random.Random, k: int) -> list[Thread]:
+        """The threads that get new posts in revision k (never locked ones)."""
+        open_threads = [t for t in self.threads.values() if not t.locked and t.kind != "seed"]
+        chance = {"long": 1.0, "active": 1.0, "new": 0.5}
+        rolls = {t.id: rng.random() for t in open_threads}
+        growing = [t for t in open_threads if rolls[t.id] < chance.get(t.kind, GROWING_RATE)]
+        wanted = math.ceil(GROWING_SHARE * len(self.threads))
+        for thread in sorted(open_threads, key=lambda t: rolls[t.id]):
+            if len(growing) >= wanted:
+                break
+            if thread not in growing:
+                growing.append(thread)
+        return growing
+
+    def _grow(self, thread: Thread, rng, k: int, names: list[str], start, end) -> None:
+        """New posts, dated in the day before the revision's clock, after the thread's last."""
+        count = (
+            rng.randint(12, 30)
+            if thread.kind == "long"
+            else min(15, 1 + int(rng.expovariate(1 / 3)))
+        )
+        first = max(start, thread.times[-1]) + timedelta(minutes=1)
+        minutes = int((end - first).total_seconds() // 60) - 1
+        if minutes < count:
+            return
+        cast = list(dict.fromkeys(thread.authors))
+        times = sorted(rng.sample(range(minutes), count))
+        author = None
+        for offset in times:
+            if not (author and rng.random() < 0.03):  # else a double post: same author, next one
+                author = rng.choice(cast) if rng.random() < 0.7 else rng.choice(names)
+            when = first.replace(second=0, microsecond=0) + timedelta(minutes=offset)
+            thread.add(author, when, k)
+        thread.views += count * rng.randint(3, 20)
+
     # --- model access ---
     def forum(self, slug: str) -> Subforum:
         return next(f for f in self.subforums if f.slug == slug)
 
     def posts(self, thread: Thread) -> list[Post]:
-        """The thread's posts, generated on first use; the least recently used threads are
+        """The thread's present posts, generated on first use; the least recently used threads are
         dropped when the cache holds more than CACHED_POSTS posts."""
         if thread.id in self._cache:
             self._cache.move_to_end(thread.id)
             return self._cache[thread.id]
-        posts = self._generate(thread)
+        posts = [p for p in self._generate(thread) if p.deleted_in is None]
         self._cache[thread.id] = posts
         self._cached_posts += len(posts)
         while self._cached_posts > CACHED_POSTS and len(self._cache) > 1:
@@ -81,36 +194,62 @@ class Replica:
         return posts
 
     def _generate(self, thread: Thread) -> list[Post]:
+        """The thread's present posts in order, then the ones deleted (with `deleted_in`)."""
         if thread.kind == "seed":
             posts = seed.build_seed_thread(thread.forum)[1]
             for post in posts:  # the seed thread object is the one in self.threads
                 post.thread = thread
         else:
             posts = ThreadWriter(thread).write()
-        for k in range(1, self.revision + 1):
-            self._apply_revision(posts, k)
+        if not self.revision:
+            return posts
+        deleted: list[Post] = []
+        for k in range(thread.created + 1, self.revision + 1):
+            posts = self._revise(thread, posts, deleted, k)
+        for index, post in enumerate(posts):
+            post.index, post.number = index, thread.number(index)
+        return posts + deleted
+
+    def _revise(self, thread: Thread, posts: list[Post], deleted: list[Post], k: int) -> list[Post]:
+        """Revision k of a thread's content, as its skeleton says: deletions, new posts, edits."""
+        gone = {g.post_id: g for g in thread.gone if g.revision == k}
+        for post in (p for p in posts if p.id in gone):
+            post.deleted_in, post.index, post.number = k, gone[post.id].index, gone[post.id].number
+            deleted.append(post)
+        posts = [p for p in posts if p.id not in gone]
+        new = [(pid, a, t) for pid, (r, a, t) in thread.added.items() if r == k]
+        if new:
+            writer = LaterWriter(thread, posts, f"{thread.rng_key}/revision/{k}")
+            forced_old = 2 if thread.kind == "long" else 0  # the long thread always has some
+            for i, (post_id, author, when) in enumerate(new):
+                old = i < forced_old or writer.rng.random() < 0.2
+                # Numbers are provisional here: _generate gives the revision's own at the end.
+                writer.reply(post_id, len(writer.posts) + 1, author, when, old)
+            posts = writer.posts
+        start, end = clock(k - 1), clock(k)
+        for post in posts:
+            recent = end - post.posted_at <= RECENT
+            rate = RECENT_EDIT_RATE if recent else OLD_EDIT_RATE
+            if stable_fraction(self.seed, "revision", k, post.id) < rate:
+                revision_edit(
+                    post, random.Random(f"{self.seed}/revision/{k}/{post.id}"), start, end
+                )
         return posts
 
-    def _apply_revision(self, posts: list[Post], k: int) -> None:
-        """Revision k edits a deterministic subset of posts: new words, a new Last Edited time."""
-        for post in posts:
-            if stable_fraction(self.seed, "revision", k, post.id) < REVISION_EDIT_RATE:
-                rng = random.Random(f"{self.seed}/revision/{k}/{post.id}")
-                post.units = edit_units(post.units, rng)
-                post.edited_at = NOW + timedelta(hours=k, seconds=rng.randint(0, 3000))
-
     def all_posts(self):
-        """Every post, thread by thread (generated afresh, not cached)."""
+        """Every post, thread by thread (generated afresh, not cached): the present ones in order,
+        then the deleted ones (`deleted_in` set)."""
         for forum in self.subforums:
             for thread in forum.threads:
                 yield thread, self._generate(thread)
 
     def find_post(self, post_id: int) -> Thread | None:
+        """The thread holding a present post."""
         thread_id = post_id // 10000
-        if thread_id in self.threads and post_id in self.threads[thread_id].post_ids:
+        if thread_id in self.threads and self.threads[thread_id].index_of(post_id) is not None:
             return self.threads[thread_id]
         seed_thread = self.threads.get(seed.TOPIC_ID)
-        if seed_thread and post_id in seed_thread.post_ids:
+        if seed_thread and seed_thread.index_of(post_id) is not None:
             return seed_thread
         return None
 
@@ -167,8 +306,9 @@ class Replica:
         thread = self.find_post(post_id)
         if thread is None:
             return self._not_found()
-        number = thread.post_ids.index(post_id) + 1
-        return self._redirect(f"{thread.path}?page={thread.page_of(number)}#{number}")
+        index = thread.index_of(post_id)
+        page = index // POSTS_PER_PAGE + 1
+        return self._redirect(f"{thread.path}?page={page}#{thread.number(index)}")
 
     def _html(self, html: str) -> Response:
         return 200, {"Content-Type": HTML}, html.encode("utf-8")

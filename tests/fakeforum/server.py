@@ -1,8 +1,9 @@
 """A small asyncio HTTP/1.1 server for the replica, with deterministic faults.
 
 Faults are decided by `stable_fraction(seed, fault, target)` (target = path with query), so a
-chosen page fails the same way on every run; failures and truncation hit only the first
-`fail_attempts` requests of a target, so a retry succeeds.
+chosen page fails the same way on every run. Failures hit the first `fail_attempts` attempts at a
+target and truncation its first attempt only, so a retry succeeds; a request refused with 429 (the
+rate limit) is not an attempt.
 """
 
 from __future__ import annotations
@@ -51,23 +52,24 @@ class ReplicaServer:
 
     async def _respond(self, target: str) -> Response:
         self.requests += 1
-        self.attempts[target] += 1
-        faults, first = self.faults, self.attempts[target] <= self.faults.fail_attempts
-        if self._over_rate_limit():
+        if self._over_rate_limit():  # refused before it counts as one of the page's attempts
             return (
                 429,
                 {"Retry-After": "1", "Content-Type": HTML},
                 b"<h1>429 Too Many Requests</h1>",
             )
+        self.attempts[target] += 1
+        faults, attempt = self.faults, self.attempts[target]
         status, headers, body = self.replica.render(target)
         if status != 200 or not is_page(target):
             return status, headers, body
         if self._chosen("slow", target, faults.slow_rate):
             await asyncio.sleep(faults.slow_seconds)
-        if first and self._chosen("fail", target, faults.fail_rate):
+        if attempt <= faults.fail_attempts and self._chosen("fail", target, faults.fail_rate):
             code = 503 if stable_fraction(self.replica.seed, "code", target) < 0.5 else 500
             return code, {"Content-Type": HTML}, f"<h1>{code} {REASONS[code]}</h1>".encode()
-        if first and is_thread(target) and self._chosen("truncate", target, faults.truncate_rate):
+        truncating = attempt == 1 and self._chosen("truncate", target, faults.truncate_rate)
+        if truncating and is_thread(target):
             body = truncate(body)
         return status, headers, body
 

@@ -24,7 +24,10 @@ def iso(when: datetime | None) -> str | None:
 
 
 def truth_documents(replica: Replica, base_url: str) -> Iterator[dict]:
-    """Forums, then each thread followed by its posts, then the users who posted."""
+    """Forums, then each thread followed by its posts, then the users who posted.
+
+    In a revision K > 0, a thread's present posts are followed by the ones deleted in revisions
+    1..K (`"deleted": true`); users' first/last post times count every post that ever existed."""
     base = base_url.rstrip("/")
     for forum in replica.subforums:
         yield {
@@ -38,7 +41,10 @@ def truth_documents(replica: Replica, base_url: str) -> Iterator[dict]:
     for thread, posts in replica.all_posts():
         yield thread_document(thread, base)
         for post in posts:
-            yield post_document(replica, post, base)
+            document = post_document(replica, post, base)
+            if post.deleted_in is not None:  # as last shown, before the revision deleting it
+                document["deleted"] = True
+            yield document
             span = seen.setdefault(post.author, [post.posted_at, post.posted_at])
             span[0], span[1] = min(span[0], post.posted_at), max(span[1], post.posted_at)
     for name in sorted(seen):
