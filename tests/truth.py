@@ -10,7 +10,16 @@ import lxml.html
 # Set by the crawler or the writer, unknown to the replica.
 # Crawl state and crawl times: not facts of the forum.
 NOT_IN_TRUTH = frozenset(
-    {"crawled_at", "history", "confidence", "type", "complete", "pages_stored", "synced_at"}
+    {
+        "crawled_at",
+        "history",
+        "confidence",
+        "type",
+        "complete",
+        "pages_stored",
+        "synced_at",
+        "writes_lost",
+    }
 )
 # Quote parents and what follows from them are measured as precision/recall (test_e2e_quotes).
 RESOLUTION = frozenset({"parent_id", "reply_to"})

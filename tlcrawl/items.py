@@ -40,6 +40,8 @@ class ThreadItem:
     complete: bool = True
     # Pages 1..pages_stored are durably stored (a resume checkpoint; see ThreadProgressItem).
     pages_stored: int | None = None
+    # True when documents of the thread were dead-lettered: only the checkpoint can be trusted.
+    writes_lost: bool = False
     crawled_at: datetime | None = None
 
 

@@ -36,6 +36,19 @@ DOWNLOADER_MIDDLEWARES = {
 RETRY_AFTER_MAX_SECONDS = 120
 RETRY_AFTER_MAX_TRIES = 5
 DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
+# default LIFO (depth-first): a thread's pages, requested together, would arrive last page first
+# and be held until page 1 came. FIFO fetches them in page order, so each page is released (and
+# stored) as it arrives: memory and what a crash can lose stay a few pages per thread.
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+# default 5 MB: how far the crawl may run ahead of its item pipelines (the MongoDB writer), in
+# response bytes. At 1 MB (about 14 thread pages) a kill -9 loses at most that much fetched but
+# unwritten work, and memory stays small when the database is slower than the site.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
+# Listed threads crawled at once (tlcrawl's own; see the spider's _dispatch): enough to keep
+# CONCURRENT_REQUESTS_PER_DOMAIN busy on one-page threads, few enough that an interrupted crawl
+# re-fetches little and memory holds few threads.
+TLCRAWL_THREADS_IN_FLIGHT = 8
 # --- Bounds -----------------------------------------------------------------------------------
 # default 1 GiB: the largest forum page is a few MB; a larger answer is a fault (the request
 # fails, is counted under thread_page/failed and logged, and its thread is stored incomplete).

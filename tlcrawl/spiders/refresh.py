@@ -34,11 +34,16 @@ def is_unchanged(stored: StoredThread | None, row: IndexRow) -> bool:
 
 
 def resume_page(stored: StoredThread | None, live_posts: int) -> int:
-    """The page of the last stored post that can be trusted (1: fetch the whole thread)."""
+    """The page of the last stored post that can be trusted (1: fetch the whole thread).
+
+    Posts are written in page order, so the stored ones are the thread's first `live_posts`
+    (the check at that page catches a gap). Where writes were lost, a gap may hide behind
+    later posts: only the checkpoint's pages are known to be whole.
+    """
     if stored is None or live_posts == 0:
         return 1
     last = page_of(live_posts)
-    if not stored.complete:  # only the checkpoint's pages are known to be whole
+    if stored.writes_lost:
         last = min(last, stored.pages_stored or 1)
     return last
 

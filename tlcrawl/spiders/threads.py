@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,7 +39,13 @@ from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
 from tlcrawl.spiders.refresh import plan_threads
-from tlcrawl.spiders.thread_state import POSTS_PER_PAGE, WHOLE_THREAD, PageItems, ThreadState
+from tlcrawl.spiders.thread_state import (
+    POSTS_PER_PAGE,
+    WHOLE_THREAD,
+    PageItems,
+    RefreshPlan,
+    ThreadState,
+)
 from tlcrawl.storage import archive
 from tlcrawl.storage.client import open_client
 
@@ -66,17 +73,28 @@ def document_is_whole(body: bytes) -> bool:
 
 @dataclass
 class ForumProgress:
-    """A subforum's index pass: once every index page is read and every listed thread stored
-    complete, the forum is marked synced (an incremental crawl may then stop reading early)."""
+    """A subforum's index pass. Index pages are read one at a time, the next one when few listed
+    threads wait to start, so memory holds a few pages of rows, not the whole index. Once every
+    page is read and every listed thread stored complete, the forum is marked synced; an
+    incremental crawl of a synced forum stops at the first page that shows no change."""
 
     item: ForumItem
-    index_pages_pending: set[int] = field(default_factory=lambda: {1})
-    threads_pending: set[int] = field(default_factory=set)
+    reads_all: bool = True  # False: stop at the first index page without a changed thread
+    next_page: int = 1
+    last_page: int | None = None  # known once an index page is read
+    reading: bool = False  # an index page is in flight
+    more: bool = True  # False once an incremental crawl saw an unchanged page
+    threads_pending: set[int] = field(default_factory=set)  # listed, not finished
     clean: bool = True  # no failed page, no limit cut the pass short
 
     @property
+    def wants_page(self) -> bool:
+        unread = self.last_page is None or self.next_page <= self.last_page
+        return self.more and unread and not self.reading
+
+    @property
     def done(self) -> bool:
-        return not self.index_pages_pending and not self.threads_pending
+        return not self.reading and not self.wants_page and not self.threads_pending
 
 
 def _bool_arg(value: str | bool | None) -> bool:
@@ -128,6 +146,9 @@ class ThreadsSpider(scrapy.Spider):
         self.forums_sent: set[str] = set()
         self.threads_scheduled = 0
         self.threads_seen: set[int] = set()  # ids only: a finished thread's state is freed
+        # Listed threads waiting to start, and how many have started and not finished.
+        self.waiting: deque[tuple[IndexRow, RefreshPlan, ForumProgress | None]] = deque()
+        self.active = 0
         self.site_now: datetime | None = None  # the newest last post seen: the site's clock
 
     # --- start -------------------------------------------------------------------------------
@@ -140,6 +161,10 @@ class ThreadsSpider(scrapy.Spider):
             parts = urlsplit(self.thread_url)
             return f"{parts.scheme}://{parts.netloc}"
         return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
+
+    @property
+    def threads_in_flight(self) -> int:
+        return self.settings.getint("TLCRAWL_THREADS_IN_FLIGHT", 8)
 
     @property
     def max_thread_pages(self) -> int:
@@ -198,9 +223,11 @@ class ThreadsSpider(scrapy.Spider):
                 _id=forum.slug, name=forum.name, url=forum.url, forum_id=forum.forum_id
             )
             self.forums_sent.add(forum.slug)
-            self.forums[forum.slug] = ForumProgress(item)
+            reads_all = not self.incremental or forum.slug not in self.synced
+            self.forums[forum.slug] = ForumProgress(item, reads_all=reads_all)
             yield item
-            yield self._index_request(forum.slug, 1)
+        for request in self._dispatch():
+            yield request
 
     def _index_request(self, forum: str, page: int) -> scrapy.Request:
         return scrapy.Request(
@@ -216,17 +243,7 @@ class ThreadsSpider(scrapy.Spider):
             self._problem("index/problems", response.url, problem)
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
-        forum = response.meta.get("forum", index.forum)
-        progress = self.forums.get(forum)
-        last = (
-            index.pages if self.max_index_pages is None else min(index.pages, self.max_index_pages)
-        )
-        if progress is not None and last < index.pages:
-            progress.clean = False  # a limit: the pass never covers the whole index
-        reads_all = not self.incremental or forum not in self.synced
-        if index.page == 1 and reads_all:  # first: nothing below may keep them from the crawl
-            for page in range(2, last + 1):
-                yield self._index_page_requested(progress, forum, page)
+        progress = self.forums.get(response.meta.get("forum", index.forum))
         rows = [row for row in index.rows if row.thread_id not in self.threads_seen]
         self._advance_clock(rows)
         plans = await self._plans(rows, response.url)
@@ -237,28 +254,32 @@ class ThreadsSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("threads/unchanged_skipped")
                 continue
             changed = changed or not row.sticky
-            for request in self._schedule_thread(row, plan, progress):
-                yield request
-        if not reads_all and changed and index.page < last:
-            yield self._index_page_requested(progress, forum, index.page + 1)
+            self._enqueue_thread(row, plan, progress)
         if progress is not None:
-            progress.index_pages_pending.discard(index.page)
-            for item in self._forum_synced(progress):
-                yield item
+            self._index_page_read(progress, response.meta.get("index_page", index.page), index)
+            progress.more = progress.more and (progress.reads_all or changed)
+        for request in self._dispatch():
+            yield request
+        for item in self._forum_synced(progress):
+            yield item
+
+    def _index_page_read(self, progress: ForumProgress, page: int, index) -> None:
+        progress.reading = False
+        progress.next_page = page + 1
+        last = index.pages
+        if self.max_index_pages is not None and self.max_index_pages < last:
+            last, progress.clean = self.max_index_pages, False  # the pass never covers it all
+        progress.last_page = last
 
     def on_index_page_error(self, failure: Failure):
         request = failure.request
         self._problem("index/failed", request.url, f"gave up: {failure.getErrorMessage()}")
         progress = self.forums.get(request.meta.get("forum"))
-        if progress is not None:
-            progress.clean = False
-            progress.index_pages_pending.discard(request.meta.get("index_page"))
-            yield from self._forum_synced(progress)
-
-    def _index_page_requested(self, progress, forum: str, page: int) -> scrapy.Request:
-        if progress is not None:
-            progress.index_pages_pending.add(page)
-        return self._index_request(forum, page)
+        if progress is not None:  # read on past it: its threads wait for the next crawl
+            progress.reading, progress.clean = False, False
+            progress.next_page = request.meta["index_page"] + 1
+        yield from self._dispatch()
+        yield from self._forum_synced(progress)
 
     def _advance_clock(self, rows: list[IndexRow]) -> None:
         times = [row.last_post_at for row in rows if row.last_post_at is not None]
@@ -278,7 +299,7 @@ class ThreadsSpider(scrapy.Spider):
             return {}
         return plans
 
-    def _schedule_thread(self, row: IndexRow, plan, progress) -> Iterator[scrapy.Request]:
+    def _enqueue_thread(self, row: IndexRow, plan: RefreshPlan, progress) -> None:
         self.threads_seen.add(row.thread_id)
         if self.max_threads is not None and self.threads_scheduled >= self.max_threads:
             if progress is not None:
@@ -286,16 +307,43 @@ class ThreadsSpider(scrapy.Spider):
             return
         self.threads_scheduled += 1
         self.crawler.stats.inc_value("threads/known")
-        state = ThreadState(row.thread_id, row.url, forum=row.forum, index_row=row, plan=plan)
-        self.threads[row.thread_id] = state
         if progress is not None:
             progress.threads_pending.add(row.thread_id)
-        if plan.start_page > 1:
-            self.crawler.stats.inc_value("refresh/threads_from_page")
-        yield self._thread_page_request(row.url, plan.start_page, priority=NEW_THREAD_PRIORITY)
+        self.waiting.append((row, plan, progress))
 
-    def _forum_synced(self, progress: ForumProgress) -> Iterator[ForumItem]:
-        if progress.done and progress.clean:
+    def _dispatch(self) -> Iterator[scrapy.Request]:
+        """Start waiting threads while fewer than TLCRAWL_THREADS_IN_FLIGHT are in flight; read
+        the next index page of each forum when few threads wait. Called whenever a thread ends or
+        an index page is read: what a crash can cost is bounded by the threads in flight."""
+        while self.waiting and self.active < self.threads_in_flight:
+            row, plan, _ = self.waiting.popleft()
+            self.active += 1
+            self.crawler.stats.max_value("threads/max_in_flight", self.active)
+            self.threads[row.thread_id] = ThreadState(
+                row.thread_id, row.url, forum=row.forum, index_row=row, plan=plan
+            )
+            if plan.start_page > 1:
+                self.crawler.stats.inc_value("refresh/threads_from_page")
+            yield self._thread_page_request(row.url, plan.start_page, priority=NEW_THREAD_PRIORITY)
+        if len(self.waiting) >= self.threads_in_flight:
+            return
+        for progress in self.forums.values():
+            if progress.wants_page:
+                progress.reading = True
+                yield self._index_request(progress.item._id, progress.next_page)
+
+    def _thread_ended(self, state: ThreadState) -> None:
+        """A listed thread finished or was given up: make room, and settle its forum."""
+        if state.index_row is not None:
+            self.active -= 1
+        progress = self.forums.get(state.forum or "")
+        if progress is not None:
+            progress.clean = progress.clean and not state.incomplete
+            progress.threads_pending.discard(state.thread_id)
+
+    def _forum_synced(self, progress: ForumProgress | None) -> Iterator[ForumItem]:
+        if progress is not None and progress.done and progress.clean:
+            progress.clean = False  # once
             self.crawler.stats.inc_value("forums/synced")
             yield replace(progress.item, synced_at=datetime.now(UTC))
 
@@ -375,7 +423,8 @@ class ThreadsSpider(scrapy.Spider):
         if state is None:
             return
         if not state.started:  # its first page never came: nothing is known beyond the row
-            self._drop_unstarted(state)
+            for output in self._drop_unstarted(state):
+                yield output
             return
         partial = state.partial.pop(page, None)
         if partial is not None:  # a refetch of a cut-short page failed: keep its whole posts
@@ -386,13 +435,13 @@ class ThreadsSpider(scrapy.Spider):
         async for item in self._release(state, released):
             yield item
 
-    def _drop_unstarted(self, state: ThreadState) -> None:
+    def _drop_unstarted(self, state: ThreadState) -> Iterator:
         del self.threads[state.thread_id]
         self.crawler.stats.inc_value("threads/incomplete")
-        progress = self.forums.get(state.forum or "")
-        if progress is not None:
-            progress.clean = False
-            progress.threads_pending.discard(state.thread_id)
+        state.incomplete = True
+        self._thread_ended(state)
+        yield from self._dispatch()
+        yield from self._forum_synced(self.forums.get(state.forum or ""))
 
     def _thread_state(self, parsed: ThreadPage) -> ThreadState | None:
         """The thread's state; None for a page of a thread this crawl has finished already."""
@@ -410,7 +459,6 @@ class ThreadsSpider(scrapy.Spider):
         """The first page of a thread to arrive tells how many pages it has: request the rest."""
         state.url, state.forum, state.title = parsed.url, parsed.forum, parsed.title
         state.replies, state.locked = parsed.replies, parsed.locked
-        self.crawler.stats.max_value("threads/max_in_flight", len(self.threads))
         if parsed.forum not in self.forums_sent:  # thread_url crawls have no forum list
             self.forums_sent.add(parsed.forum)
             yield ForumItem(
@@ -484,9 +532,11 @@ class ThreadsSpider(scrapy.Spider):
         state.stamp_items(items)  # now: while the await below runs, other pages may be released
         if state.complete:
             tail = [*await self._tombstones(state), self._finish_thread(state)]
-            tail += self._forum_progress(state)
+            self._thread_ended(state)
+            tail += self._forum_synced(self.forums.get(state.forum or ""))
             state.stamp_items(tail, last=True)
             items += tail
+            items += self._dispatch()
         for item in items:
             yield item
 
@@ -505,14 +555,6 @@ class ThreadsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("posts/tombstoned", len(gone))
         now = datetime.now(UTC)
         return [PostDeletedItem(_id=i, thread_id=state.thread_id, deleted_at=now) for i in gone]
-
-    def _forum_progress(self, state: ThreadState) -> list[ForumItem]:
-        progress = self.forums.get(state.forum or "")
-        if progress is None:
-            return []
-        progress.clean = progress.clean and not state.incomplete
-        progress.threads_pending.discard(state.thread_id)
-        return list(self._forum_synced(progress))
 
     def _finish_thread(self, state: ThreadState) -> ThreadItem:
         del self.threads[state.thread_id]

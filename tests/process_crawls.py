@@ -1,0 +1,72 @@
+"""`scrapy crawl threads` as real processes (as cron, systemd or Scrapyd run it), for tests that
+kill them, and the requests each one made, read from its log."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.servers import ROOT
+
+# Local replica: no politeness delays, nothing to throttle; one line per response in the log.
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "LOG_LEVEL": "DEBUG",
+    "MONGODB_FLUSH_SECONDS": "0.5",
+}
+_RESPONSE = re.compile(r"Crawled \((\d+)\) <GET ([^ >]+)>")
+_THREAD_PAGE = re.compile(r"/forum/[^/]+/\d+-[^/?]*(\?page=\d+)?$")
+
+
+def crawl_command(log: Path, settings: dict[str, str], **spider_args: str) -> list[str]:
+    args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-s", f"LOG_FILE={log}"]
+    for name, value in {**FAST, **settings}.items():
+        args += ["-s", f"{name}={value}"]
+    for name, value in spider_args.items():
+        args += ["-a", f"{name}={value}"]
+    return args
+
+
+def start_crawl(log: Path, settings: dict[str, str], **spider_args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MONGODB_", "TLCRAWL_"))}
+    return subprocess.Popen(
+        crawl_command(log, settings, **spider_args),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: float = 300) -> bool:
+    """kill -9 the crawl once `ready()` is true; False if it ended on its own first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if ready():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return True
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise TimeoutError("the crawl neither reached the kill point nor ended")
+
+
+def requests_made(log: Path) -> Counter:
+    """Responses a crawl received, by kind: thread pages and the rest (forum list, indexes,
+    robots.txt). A killed crawl's log holds every response it got up to the kill."""
+    counts: Counter = Counter()
+    for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
+        counts["thread_pages" if _THREAD_PAGE.search(url) else "other"] += 1
+    return counts

@@ -1,0 +1,74 @@
+"""kill -9 at three points of a crawl, each followed by the resume command: the archive ends
+equal to a clean crawl's, at little more than a clean crawl's requests."""
+
+from __future__ import annotations
+
+from tests.conftest import replica_truth
+from tests.process_crawls import kill_when, requests_made, start_crawl
+from tests.truth import by_type
+
+# A few hundred threads, the 105-page thread among them.
+FORUM = ("--forums", "2", "--threads-per-forum", "100")
+# Crawl times and crawl state: the only fields two correct crawls may disagree on.
+CRAWL_FIELDS = {"crawled_at", "synced_at"}
+KILL_AT = (0.15, 0.45, 0.75)  # of the posts stored
+RESUME_BUDGET = 1.15  # thread pages of all runs together, against one clean crawl
+
+
+def _archive(db) -> dict[str, dict]:
+    return {
+        name: {
+            doc["_id"]: {k: v for k, v in doc.items() if k not in CRAWL_FIELDS}
+            for doc in db[name].find()
+        }
+        for name in ("forums", "threads", "posts", "users")
+    }
+
+
+def _run(log, settings, **args) -> None:
+    process = start_crawl(log, settings, **args)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+
+
+def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
+    replica, mongo_server, mongo_client, tmp_path
+):
+    server = replica(*FORUM)
+    total_posts = len(by_type(replica_truth(*FORUM, base_url=server.url), "post"))
+    # The project's politeness concurrency; flushes as often as the replica's speed asks (it
+    # serves pages ~10x faster than tl.net would at that concurrency).
+    base = {
+        "MONGODB_URI": mongo_server.url,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+        "MONGODB_FLUSH_SECONDS": "0.25",
+    }
+    clean_db, resumed_db = f"clean_{tmp_path.name}"[:60], f"resumed_{tmp_path.name}"[:60]
+
+    _run(tmp_path / "clean.log", {**base, "MONGODB_DATABASE": clean_db}, base_url=server.url)
+    clean = requests_made(tmp_path / "clean.log")
+
+    settings = {**base, "MONGODB_DATABASE": resumed_db}
+    posts = mongo_client[resumed_db].posts
+    logs = []
+    for run, share in enumerate(KILL_AT):
+        logs.append(tmp_path / f"killed-{run}.log")
+        args = (
+            {"base_url": server.url} if run == 0 else {"base_url": server.url, "incremental": "1"}
+        )
+        process = start_crawl(logs[-1], settings, **args)
+        killed = kill_when(
+            process, lambda s=share: posts.estimated_document_count() >= s * total_posts
+        )
+        assert killed, f"run {run} ended before the kill point"
+    logs.append(tmp_path / "resumed.log")
+    _run(logs[-1], settings, base_url=server.url, incremental="1")
+
+    assert _archive(mongo_client[resumed_db]) == _archive(mongo_client[clean_db])
+    assert mongo_client[resumed_db].posts.count_documents({}) == total_posts
+    runs = [requests_made(log) for log in logs]
+    thread_pages = sum(run["thread_pages"] for run in runs)
+    print(f"clean crawl: {dict(clean)}; killed and resumed runs: {[dict(r) for r in runs]}")
+    assert thread_pages <= RESUME_BUDGET * clean["thread_pages"]
+    for name in (clean_db, resumed_db):
+        mongo_client.drop_database(name)
