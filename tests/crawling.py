@@ -33,6 +33,7 @@ KINDS = {
 @dataclass
 class CrawlResult:
     items: list[Any] = field(default_factory=list)
+    responses: list[str] = field(default_factory=list)  # URLs, in the order they came
     stats: dict[str, Any] = field(default_factory=dict)
     crawler: Any = None  # to look at the crawl's final settings
 
@@ -84,6 +85,9 @@ class _Collector:
     def item_scraped(self, item, response, spider):
         self.result.items.append(item)
 
+    def response_received(self, response, request, spider):
+        self.result.responses.append(response.url)
+
 
 async def run_crawl(settings_overrides: dict[str, Any] | None = None, **spider_args) -> CrawlResult:
     result = CrawlResult()
@@ -91,6 +95,7 @@ async def run_crawl(settings_overrides: dict[str, Any] | None = None, **spider_a
     crawler = runner.create_crawler(ThreadsSpider)
     collector = _Collector(result)
     crawler.signals.connect(collector.item_scraped, signal=signals.item_scraped)
+    crawler.signals.connect(collector.response_received, signal=signals.response_received)
     await runner.crawl(crawler, **spider_args)
     result.stats = crawler.stats.get_stats()
     result.crawler = crawler
