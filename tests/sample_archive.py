@@ -11,7 +11,7 @@ Thread 601234 (games, 5 posts, November 2023):
     #5 Plexa     quotes #4, a header-only quote of Boxer (no parent), a quote with no header
 Thread 601300 (sc2, 3 posts, Dec 2023 - Jan 2024):
     #1 Jaedong
-    #2 Zergling  quotes #1
+    #2 Zergling  quotes #1; deleted on the site since (a tombstone: `deleted_at` set, words kept)
     #3 Plexa     quotes post #1 of thread 601234 (a cross-thread quote) and, in a quote without
                  header, #2 (its author known only from the parent post); its text contains `.*`
 Direct quotes per quoted post: 1001 -> 3 (from 1002, 1004, 2003); 1002, 1003, 1004, 2001, 2002 -> 1.
@@ -30,6 +30,8 @@ from pymongo.database import Database
 BASE = "https://tl.net"
 CRAWLED = datetime(2024, 2, 1, 12, 0, tzinfo=UTC)
 CRAWLED_LATER = datetime(2024, 2, 3, 8, 30, tzinfo=UTC)
+DELETED = {2002}  # deleted on the site after it was archived: a tombstone, words kept
+DELETED_AT = datetime(2024, 2, 3, 8, 30, tzinfo=UTC)
 
 
 def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2023) -> datetime:
@@ -83,6 +85,7 @@ def post(
         "images": [],
         "videos": [],
         "tl_plus": False,
+        "deleted_at": DELETED_AT if post_id in DELETED else None,
         "content_hash": hashlib.sha256(text.encode()).hexdigest(),
         "crawled_at": CRAWLED_LATER if thread_id == 601300 else CRAWLED,
     }

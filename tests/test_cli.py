@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
 from tlcrawl.cli.support import mask_uri
-from tlcrawl.queries import parse_thread_ref, search_filter
+from tlcrawl.queries import search_filter
 
 WIDE = {"COLUMNS": "220"}
 
@@ -59,14 +60,90 @@ def test_thread_json_lists_posts_in_order_with_whom_they_quote(tl):
     ]
 
 
-def test_thread_table_shows_quotes_and_keeps_forum_text_literal(tl):
-    result = tl("thread", "601234")
+def lines_of(result) -> list[str]:
     assert result.exit_code == 0, result.output
-    assert "What are you playing? (games, 5 posts)" in result.stdout
-    assert "#1 Zergling, #3 Zergling" in result.stdout
-    assert "#4 Jaedong, ? Boxer, ? unknown" in result.stdout
-    assert "Agreed. [b]Not markup[/b]" in result.stdout
-    assert "Me: Factorio." not in result.stdout  # only the first line of each post
+    return [line.rstrip() for line in result.stdout.splitlines()]
+
+
+def post_section(lines: list[str], number: int) -> list[str]:
+    """The lines of post #number in the conversation view (its header up to the next post)."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"#{number} "))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    return [line for line in lines[start:end] if line]
+
+
+def test_thread_reads_as_a_conversation_with_full_text_and_quote_lines(tl):
+    lines = lines_of(tl("thread", "601234"))
+    assert lines[:2] == [
+        "Thread 601234: What are you playing?",
+        "games · 5 posts · all posts · https://tl.net/forum/games/601234-what-are-you-playing",
+    ]
+    assert post_section(lines, 1) == [
+        "#1 Zergling  2023-11-28 10:00",
+        "  What are you playing?",
+        "  Me: Factorio.",  # the whole text, not only its first line
+        "  quoted by #2 Plexa, #4 Jaedong, #3 Plexa (thread 601300)",
+    ]
+    assert post_section(lines, 4) == [
+        "#4 Jaedong  2023-11-29 09:00",
+        '  quotes #1 Zergling: "Me: Factorio."',
+        '  quotes #3 Zergling: "Which build?"',
+        "  Factorio is the best.",
+        "  Strength build, obviously.",
+        "  quoted by #5 Plexa",
+    ]
+    assert post_section(lines, 5)[1:4] == [
+        '  quotes #4 Jaedong: "Factorio is the best."',
+        '  quotes ? Boxer: "Never give up."',
+        '  quotes ? unknown: "anonymous words"',
+    ]
+    assert "  Agreed. [b]Not markup[/b]" in lines  # forum text is never rich markup
+
+
+def test_thread_text_wraps_to_the_terminal_and_long_quotes_are_shortened(tl, sample_db):  # noqa: F811
+    words = " ".join(f"word{i}" for i in range(60))
+    sample_db.posts.update_one({"_id": 1001}, {"$set": {"text": words}})
+    sample_db.posts.update_one({"_id": 1002}, {"$set": {"quotes.0.text": words}})
+    lines = lines_of(tl("thread", "601234", env={"COLUMNS": "60"}))
+    body = [line for line in post_section(lines, 1) if "word" in line]
+    assert len(body) > 5 and all(len(line) <= 60 for line in body)
+    assert " ".join(" ".join(body).split()) == words  # nothing lost in the wrapping
+    quote = " ".join(" ".join(post_section(lines, 2)[1:3]).split())
+    assert quote.startswith('quotes #1 Zergling: "word0 word1') and quote.endswith(' …"')
+    assert "word59" not in quote  # the quoted words are shortened
+
+
+def test_thread_short_form_is_one_line_per_post(tl):
+    lines = lines_of(tl("thread", "601234", "--short"))
+    [row] = [line for line in lines if line.lstrip().startswith("#4 ")]
+    assert "Jaedong" in row and "Factorio is the best." in row
+    assert "#1 Zergling, #3 Zergling" in row and "#5 Plexa" in row
+    assert "Strength build" not in "\n".join(lines)  # only the first line of each post
+
+
+def test_deleted_posts_are_marked(tl):
+    lines = lines_of(tl("thread", "601300"))
+    assert "#2 Zergling  2024-01-02 07:00  [deleted]" in lines
+    assert "  Zerg is fine. FACTORIO later." in lines  # the words are kept
+    assert "[deleted]" in tl("post", "2002").stdout
+    assert "[deleted]" not in "\n".join(post_section(lines, 1))
+    [row] = [r for r in json_lines(tl("thread", "601300", "--json")) if r["number"] == 2]
+    assert row["deleted_at"] == "2024-02-03T08:30:00+00:00"
+
+
+def test_thread_post_range_and_page(tl):
+    rows = json_lines(tl("thread", "601234", "--from", "2", "--to", "3", "--json"))
+    assert [r["number"] for r in rows] == [2, 3]
+    assert [r["number"] for r in json_lines(tl("thread", "601234", "--from", "4", "--json"))] == [
+        4,
+        5,
+    ]
+    assert len(json_lines(tl("thread", "601234", "--page", "1", "--json"))) == 5
+    beyond = tl("thread", "601234", "--page", "2")
+    assert beyond.exit_code == 1
+    assert "thread 601234 has no page 2 (archived pages: 1-1)" in beyond.stderr
+    assert tl("thread", "601234", "--from", "4", "--to", "2").exit_code == 2
+    assert tl("thread", "601234", "--page", "1", "--from", "2").exit_code == 2
 
 
 def test_thread_by_url_shows_cross_thread_quotes(tl):
@@ -74,10 +151,40 @@ def test_thread_by_url_shows_cross_thread_quotes(tl):
     rows = json_lines(tl("thread", url, "--json"))
     assert [r["post_id"] for r in rows] == [2001, 2002, 2003]
     assert rows[2]["quotes"] == [
-        {"post_id": 1001, "number": 1, "author": "Zergling", "thread_id": 601234},
-        {"post_id": 2002, "number": 2, "author": "Zergling", "thread_id": 601300},
+        {
+            "post_id": 1001,
+            "number": 1,
+            "author": "Zergling",
+            "thread_id": 601234,
+            "text": "What are you playing?",
+        },
+        {
+            "post_id": 2002,
+            "number": 2,
+            "author": "Zergling",
+            "thread_id": 601300,
+            "text": "Zerg is fine.",
+        },
     ]
-    assert "#1 Zergling (thread 601234), #2 Zergling" in tl("thread", url).stdout
+    assert post_section(lines_of(tl("thread", url)), 3)[1:3] == [
+        '  quotes #1 Zergling (thread 601234): "What are you playing?"',
+        '  quotes #2 Zergling: "Zerg is fine."',
+    ]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "https://tl.net/forum/viewpost.php?post_id=2003",  # a post permalink: its thread
+        "tl.net/forum/viewpost.php?post_id=2002",  # without the scheme
+        "https://www.teamliquid.net/forum/viewmessage.php?topic_id=601300",  # legacy form
+        "/forum/sc2/601300-patch-5012-discussion",  # a path
+        "http://127.0.0.1:8080/forum/sc2/601300#2",  # another host, no title slug
+    ],
+)
+def test_thread_takes_every_url_form_the_spider_takes(tl, ref):
+    rows = json_lines(tl("thread", ref, "--json"))
+    assert [r["post_id"] for r in rows] == [2001, 2002, 2003]
 
 
 def test_thread_reply_tree(tl):
@@ -100,24 +207,87 @@ def test_unknown_thread_is_exit_1(tl):
     result = tl("thread", "999")
     assert result.exit_code == 1
     assert "thread 999 not found" in result.stderr
+    missing_post = tl("thread", "https://tl.net/forum/viewpost.php?post_id=999")
+    assert missing_post.exit_code == 1
+    assert "post 999 not found" in missing_post.stderr
 
 
 @pytest.mark.parametrize(
-    "ref", ['{"$ne": null}', "601234; drop", "abc", "1e3", "https://tl.net/forum/games/"]
+    "ref",
+    ['{"$ne": null}', "601234; drop", "abc", "1e3", "https://tl.net/forum/games/", "١٢٣"],
 )
 def test_thread_argument_must_be_an_id_or_thread_url(tl, ref):
     result = tl("thread", ref)
     assert result.exit_code == 2
-    assert "not a thread id or thread URL" in result.stderr
+    assert "not a thread id or any thread or post URL" in result.stderr
 
 
-def test_parse_thread_ref():
-    assert parse_thread_ref(" 601234 ") == 601234
-    assert parse_thread_ref("https://tl.net/forum/games/601234-what-are-you-playing") == 601234
-    assert parse_thread_ref("http://127.0.0.1:8080/forum/sc2/42-x?page=3#57") == 42
-    assert parse_thread_ref("https://tl.net/forum/viewmessage.php?topic_id=77") == 77
-    assert parse_thread_ref("https://tl.net/forum/viewpost.php?post_id=1001") is None
-    assert parse_thread_ref("١٢٣") is None  # non-ASCII digits
+# --- post ------------------------------------------------------------------------------------
+
+
+def test_post_shows_the_post_its_resolved_quotes_and_its_replies(tl):
+    lines = lines_of(tl("post", "1004"))
+    assert lines[:2] == [
+        "Post 1004, #4 of thread 601234: What are you playing? (games), page 1",
+        "https://tl.net/forum/viewpost.php?post_id=1004",
+    ]
+    assert "  Strength build, obviously." in lines
+    quotes = lines[lines.index("Quotes") + 1 : lines.index("Replies (posts quoting it)")]
+    assert [line for line in quotes if line] == [
+        "  #1 Zergling  2023-11-28 10:00  post 1001",
+        "  https://tl.net/forum/viewpost.php?post_id=1001",
+        "    Me: Factorio.",
+        "  #3 Zergling  2023-11-28 12:30  post 1003",
+        "  https://tl.net/forum/viewpost.php?post_id=1003",
+        "    Which build?",
+    ]
+    assert lines[lines.index("Replies (posts quoting it)") + 1 :] == [
+        "  #5 Plexa  2023-11-30 23:59  Agreed. [b]Not markup[/b]",
+        "  https://tl.net/forum/viewpost.php?post_id=1005",
+    ]
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "1001",
+        "https://tl.net/forum/viewpost.php?post_id=1001",
+        "https://tl.net/forum/games/601234-what-are-you-playing?page=1#1",
+    ],
+)
+def test_post_json_by_id_or_url(tl, ref):
+    (row,) = json_lines(tl("post", ref, "--json"))
+    assert (row["post_id"], row["text"]) == (1001, "What are you playing?\nMe: Factorio.")
+    assert [(q["number"], q["thread_id"]) for q in row["quoted_by"]] == [
+        (2, 601234),
+        (4, 601234),
+        (3, 601300),
+    ]
+
+
+def test_post_quote_parents_in_json(tl):
+    (row,) = json_lines(tl("post", "2003", "--json"))
+    assert [(q["number"], q["parent"]["_id"], q["parent"]["text"]) for q in row["quotes"]] == [
+        (1, 1001, "What are you playing?\nMe: Factorio."),
+        (2, 2002, "Zerg is fine. FACTORIO later."),
+    ]
+    (unknown,) = json_lines(tl("post", "1005", "--json"))
+    assert [q["parent"] is None for q in unknown["quotes"]] == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("ref", "code", "message"),
+    [
+        ("9999", 1, "post 9999 not found"),
+        ("https://tl.net/forum/games/601234-what-are-you-playing#9", 1, "post #9 of thread"),
+        ("https://tl.net/forum/games/601234-what-are-you-playing", 2, "not a post id"),
+        ("abc", 2, "not a post id"),
+    ],
+)
+def test_post_not_found_or_not_a_post(tl, ref, code, message):
+    result = tl("post", ref)
+    assert result.exit_code == code
+    assert message in result.stderr
 
 
 # --- user ------------------------------------------------------------------------------------
@@ -151,11 +321,28 @@ def test_user_quoted_by_counts_each_direct_quote(tl):
 def test_user_table(tl):
     result = tl("user", "Zergling")
     assert result.exit_code == 0, result.output
-    for expected in ("Korea (South)", "4821", "Whom Zergling quotes most", "Who quotes Zergling"):
+    for expected in ("Korea (South)", "Whom Zergling quotes most", "Who quotes Zergling"):
         assert expected in result.stdout
+    assert "│ post_count    │ 4,821 " in result.stdout  # grouped digits
 
 
-@pytest.mark.parametrize("name", ['{"$ne": null}', ".*", "$author", "zergling", "Boxer"])
+def test_user_names_forgive_case(tl):
+    result = tl("user", "zERGLING", "--json")
+    (row,) = json_lines(result)
+    assert row["user"] == "Zergling" and row["profile"]["country"] == "Korea (South)"
+    assert "note: showing user 'Zergling'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"), [("Zerglin", "Zergling"), ("plexx", "Plexa"), ("jaedon", "Jaedong")]
+)
+def test_unknown_user_suggests_close_names(tl, name, suggested):
+    result = tl("user", name)
+    assert result.exit_code == 1
+    assert f"user {name!r} not found; did you mean: {suggested}?" in result.stderr
+
+
+@pytest.mark.parametrize("name", ['{"$ne": null}', ".*", "$author", "Boxer", "^Z"])
 def test_unknown_user_is_exit_1_and_names_are_literal(tl, name):
     result = tl("user", name)
     assert result.exit_code == 1
@@ -184,6 +371,35 @@ def test_search_falls_back_to_substring_match_and_says_so(tl):
     assert "Factorio is the best." in table.stdout
 
 
+def test_search_shows_the_matching_words_in_context(tl, sample_db):  # noqa: F811
+    text = " ".join(f"filler{i}" for i in range(100)) + " the zealot rush " + "tail " * 50
+    sample_db.posts.update_one({"_id": 1003}, {"$set": {"text": text}})
+    result = tl("search", "zealot", env={"COLUMNS": "250"})
+    [row] = [line for line in result.stdout.splitlines() if "1003" in line]
+    assert "filler99 the zealot rush tail" in row
+    assert "…" in row and "filler1 " not in row  # the start is cut: the match is far into it
+
+
+def test_search_highlights_matches_on_a_terminal(tl):
+    result = tl("search", "factorio", env={"FORCE_COLOR": "1", "TERM": "xterm-256color"})
+    assert "\x1b[1;33mFactorio\x1b[0m is the best." in result.stdout
+    assert "\x1b[" not in tl("search", "factorio").stdout  # nor in a pipe
+
+
+def test_search_text_longer_than_500_characters_is_a_usage_error(tl):
+    result = tl("search", "x" * 5000)
+    assert result.exit_code == 2
+    assert "the search text is 5,000 characters; at most 500" in result.stderr
+
+
+def test_unknown_forum_is_exit_1_with_suggestions_and_case_is_forgiven(tl):
+    result = tl("search", "factorio", "--forum", "sc3")
+    assert result.exit_code == 1
+    assert "forum 'sc3' not found; did you mean: sc2?" in result.stderr
+    assert tl("top", "posters", "--forum", "nothing-like-it").exit_code == 1
+    assert search_ids(tl, "factorio", "--forum", "GAMES") == [1004, 1001]
+
+
 def test_search_filters(tl):
     assert search_ids(tl, "factorio", "--forum", "games") == [1004, 1001]
     assert search_ids(tl, "factorio", "--author", "Zergling") == [2002, 1001]
@@ -196,7 +412,7 @@ def test_search_filters(tl):
 
 def test_search_text_is_literal_not_a_regex_or_operator(tl):
     assert search_ids(tl, ".*") == [2003]
-    assert search_ids(tl, "factorio", "--author", '{"$ne": null}') == []
+    assert tl("search", "factorio", "--author", '{"$ne": null}').exit_code == 1  # no such user
     empty = tl("search", "(unclosed")
     assert empty.exit_code == 0
     assert "No posts match." in empty.stdout
@@ -315,6 +531,44 @@ def test_graph_includes_quoted_posts_of_other_threads(tl, tmp_path):
     assert ["#1 Zergling", "thread 601234"] in svg_groups(out, "node")
 
 
+def test_graph_nodes_link_to_their_posts(tl, tmp_path):
+    out = tmp_path / "thread.svg"
+    assert tl("graph", "601234", "-o", str(out)).exit_code == 0
+    root = ET.parse(out).getroot()
+    links = {
+        a.get("{http://www.w3.org/1999/xlink}href")
+        for a in root.iter(f"{SVG}a")
+        if a.get("{http://www.w3.org/1999/xlink}href")
+    }
+    assert links == {f"https://tl.net/forum/viewpost.php?post_id={i}" for i in range(1001, 1006)}
+
+
+@pytest.mark.parametrize(("name", "magic"), [("g.png", b"\x89PNG\r\n\x1a\n"), ("g.PDF", b"%PDF-")])
+def test_graph_format_follows_the_file_name(tl, tmp_path, name, magic):
+    out = tmp_path / name
+    assert tl("graph", "601234", "-o", str(out)).exit_code == 0
+    assert out.read_bytes().startswith(magic)
+
+
+def test_graph_unknown_format_is_exit_2(tl, tmp_path):
+    result = tl("graph", "601234", "-o", str(tmp_path / "g.jpg"))
+    assert result.exit_code == 2
+    assert "name it .svg, .png, .pdf or .dot" in result.stderr
+    assert not (tmp_path / "g.jpg").exists()
+
+
+def test_graph_window_around_a_post(tl, tmp_path):
+    out = tmp_path / "w.dot"
+    result = tl("graph", "601234", "--around", "5", "--depth", "1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "(2 posts, 1 quotes)" in result.stdout  # #5 and the post it quotes, #4
+    two = tl("graph", "601234", "--around", "5", "--depth", "2", "-o", str(out))
+    assert "(4 posts, 3 quotes)" in two.stdout  # and #1 and #3, which #4 quotes
+    ranged = tl("graph", "601234", "--from", "4", "--to", "5", "-o", str(out))
+    assert "(4 posts, 3 quotes)" in ranged.stdout  # #1 and #3 drawn dashed, out of the window
+    assert out.read_text().count("dashed") == 2
+
+
 def test_graph_dot_output_and_unknown_thread(tl, tmp_path):
     out = tmp_path / "thread.dot"
     assert tl("graph", "601234", "-o", str(out)).exit_code == 0
@@ -366,6 +620,20 @@ def test_invalid_uri_is_exit_2():
     assert "invalid MongoDB URI" in result.stderr
     assert "http://u:****@example/" in result.stderr
     assert "u:pw" not in result.output
+
+
+def test_unknown_database_is_exit_1_with_suggestions(mongo_server, sample_db):  # noqa: F811
+    typo = sample_db.name[:-1] + "x"
+    result = CliRunner().invoke(app, ["stats", "--uri", mongo_server.url, "--db", typo])
+    assert result.exit_code == 1
+    assert f"database {typo!r} not found at {mongo_server.url}; did you mean: " in result.stderr
+    assert sample_db.name in result.stderr
+
+
+def test_version():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert re.fullmatch(r"tlcrawl \d+\.\d+\.\d+\n", result.stdout)
 
 
 def test_mask_uri():
