@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import re
 import socket
 import subprocess
@@ -648,3 +649,41 @@ def test_python_dash_m_reads_the_environment(mongo_server, sample_db):  # noqa: 
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"author": "Plexa", "posts": 3}
+
+
+def run_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run `python -m tlcrawl ARGS` with stdin and stdout on a pseudo-terminal; its output."""
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "tlcrawl", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+    ) as process:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(60)
+    os.close(controller)
+    assert process.returncode == 0, process.stderr.read()
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_thread_output_is_paged_on_a_terminal(mongo_server, sample_db):  # noqa: F811
+    env = {**os.environ, "MONGODB_URI": mongo_server.url, "MONGODB_DATABASE": sample_db.name}
+    env.pop("LESS", None)
+    env["PAGER"] = "echo \"LESS=$LESS\"; sed 's/^/paged: /'"
+    shown = run_on_a_terminal(["thread", "601234"], env)
+    assert "LESS=FRX" in shown  # as git does: short output is not held in the pager
+    assert "paged: #4 Jaedong" in re.sub(r"\x1b\[[0-9;]*m", "", shown)
+    unpaged = run_on_a_terminal(["thread", "601234", "--no-pager"], env)
+    assert "#4 Jaedong" in unpaged and "paged:" not in unpaged
