@@ -75,9 +75,10 @@ def post_section(lines: list[str], number: int) -> list[str]:
 
 def test_thread_reads_as_a_conversation_with_full_text_and_quote_lines(tl):
     lines = lines_of(tl("thread", "601234"))
-    assert lines[:2] == [
+    assert lines[:3] == [
         "Thread 601234: What are you playing?",
-        "games · 5 posts · all posts · https://tl.net/forum/games/601234-what-are-you-playing",
+        "games · 5 posts · all posts",
+        "https://tl.net/forum/games/601234-what-are-you-playing",
     ]
     assert post_section(lines, 1) == [
         "#1 Zergling  2023-11-28 10:00",
@@ -243,8 +244,9 @@ def test_post_shows_the_post_its_resolved_quotes_and_its_replies(tl):
         "    Which build?",
     ]
     assert lines[lines.index("Replies (posts quoting it)") + 1 :] == [
-        "  #5 Plexa  2023-11-30 23:59  Agreed. [b]Not markup[/b]",
+        "  #5 Plexa  2023-11-30 23:59  post 1005",
         "  https://tl.net/forum/viewpost.php?post_id=1005",
+        "    Agreed. [b]Not markup[/b]",
     ]
 
 

@@ -18,6 +18,7 @@ from tlcrawl import queries
 from tlcrawl.cli.support import when
 
 QUOTED_WORDS = 70  # characters of a quote's words shown after "quotes #N author:"
+REPLY_WORDS = 200  # characters of a reply's text shown under `tlcrawl post`
 DELETED = "[deleted]"
 
 
@@ -96,7 +97,7 @@ def thread_heading(thread: dict | None, thread_id: int, archived: int, shown: st
         heading.append(f"\n{archived:,} posts archived (thread record missing); {shown}")
         return heading
     heading = Text(f"Thread {thread_id}: {thread['title']}", style="bold")
-    heading.append(f"\n{thread['forum']} · {archived:,} posts · {shown} · {thread['url']}")
+    heading.append(f"\n{thread['forum']} · {archived:,} posts · {shown}\n{thread['url']}")
     return heading
 
 
@@ -109,9 +110,10 @@ def conversation(
 
 
 def short_table(posts: list[dict], refs: dict, quoting: dict) -> Table:
-    """One line per post, cut to the terminal's width."""
-    result = Table(box=None, pad_edge=False)
-    for column in ("#", "author", "posted (UTC)"):
+    """One line per post, cut to the terminal's width (the text columns share what is left)."""
+    result = Table(box=None, pad_edge=False, expand=True)
+    result.add_column("#", no_wrap=True, justify="right")
+    for column in ("author", "posted (UTC)"):
         result.add_column(column, no_wrap=True)
     for column, share in (("text", 3), ("quotes", 2), ("quoted by", 2)):  # these give way
         result.add_column(column, no_wrap=True, overflow="ellipsis", ratio=share)
@@ -119,7 +121,7 @@ def short_table(posts: list[dict], refs: dict, quoting: dict) -> Table:
         thread_id = post["thread_id"]
         first = queries.first_line(post.get("text"))
         result.add_row(
-            Text(f"#{post['number']}", justify="right"),
+            Text(f"#{post['number']}"),
             Text(post["author"]),
             Text(when(post.get("posted_at"))),
             Text(f"{DELETED} {first}" if post.get("deleted_at") else first),
@@ -167,20 +169,18 @@ def post_view(post: dict, thread: dict | None, refs: list[dict], parents: dict, 
         yield Text("\nReplies (posts quoting it)", style="bold")
         for ref in quoting:
             reply = parents.get(ref["post_id"]) or {}
-            line = Text(f"{post_label(ref, thread_id)}  {when(reply.get('posted_at'))}")
-            line.append(f"  {shorten(reply.get('text') or '')}", style="italic")
-            yield Indented(Group(line, Text(reply.get("url") or "", style="dim")))
+            yield _entry(ref, reply, thread_id, shorten(reply.get("text") or "", REPLY_WORDS))
 
 
 def _quote_entry(ref: dict, parent: dict | None, thread_id: int) -> Indented:
-    lines: list[RenderableType] = []
     if parent is None:
-        lines.append(Text(f"{post_label(ref, thread_id)}: quoted post not found in the archive"))
-    else:
-        label = (
-            f"{post_label(ref, thread_id)}  {when(parent.get('posted_at'))}  post {parent['_id']}"
-        )
-        lines.append(Text(label, style="bold"))
-        lines.append(Text(parent.get("url") or "", style="dim"))
-    lines.append(Indented(Text(ref.get("text") or "", style="italic")))
-    return Indented(Group(*lines))
+        missing = Text(f"{post_label(ref, thread_id)}: quoted post not found in the archive")
+        return Indented(Group(missing, Indented(Text(ref.get("text") or "", style="italic"))))
+    return _entry(ref, parent, thread_id, ref.get("text") or "")
+
+
+def _entry(ref: dict, post: dict, thread_id: int, words: str) -> Indented:
+    """`#N author  time  post ID`, the post's URL, then `words` (quoted, or the reply's own)."""
+    label = f"{post_label(ref, thread_id)}  {when(post.get('posted_at'))}  post {post.get('_id')}"
+    lines = [Text(label, style="bold"), Text(post.get("url") or "", style="dim")]
+    return Indented(Group(*lines, Indented(Text(words, style="italic"))))

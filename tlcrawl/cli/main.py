@@ -286,7 +286,11 @@ def snippet(body: str, needle: str, width: int = SNIPPET_CHARS) -> str:
     start = max(0, at - (width - len(needle)) // 2)
     end = min(len(flat), start + width)
     start = max(0, end - width)
-    return ("…" if start else "") + flat[start:end] + ("…" if end < len(flat) else "")
+    if start:  # cut at word boundaries, never inside the match
+        start = min(at, flat.find(" ", start) + 1 or start)
+    if end < len(flat):
+        end = max(at + len(needle), flat.rfind(" ", start, end) if " " in flat[start:end] else end)
+    return ("… " if start else "") + flat[start:end].strip() + (" …" if end < len(flat) else "")
 
 
 @app.command()
