@@ -94,15 +94,17 @@ def next_steps(db) -> list[str]:
     return lines
 
 
-def start_storage(logs: Path):
+def start_storage(data: Path):
     """The MongoDB server on data/mongo; one line and exit 1 when `make db` already serves it."""
-    log = logs / "mongo.log"
+    log = data / "logs" / "mongo.log"
     try:
-        return start_mongo(DATA / "mongo", log)
+        return start_mongo(data / "mongo", log)
     except RuntimeError:
         if log.exists() and STORAGE_BUSY in log.read_text(errors="replace"):
+            where = data / "mongo"
+            where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
             sys.exit(
-                "error: data/mongo is in use by another MongoDB server (`make db`?): "
+                f"error: {where} is in use by another MongoDB server (`make db`?): "
                 "stop it first (Ctrl-C where it runs), then run `make demo` again"
             )
         raise
@@ -122,15 +124,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--forums", default="2")
     parser.add_argument("--threads-per-forum", default="25")
+    parser.add_argument("--data", type=Path, default=DATA, help="where MongoDB data and logs go")
     options = parser.parse_args()
+    data = options.data
     replica_options = ["--forums", options.forums, "--threads-per-forum", options.threads_per_forum]
-    logs = DATA / "logs"
+    logs = data / "logs"
     started = time.monotonic()
     with (
         running(start_replica(logs / "replica.log", *replica_options)) as replica,
-        running(start_storage(logs)) as mongo,
+        running(start_storage(data)) as mongo,
     ):
-        print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {DATA / 'mongo'})")
+        print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {data / 'mongo'})")
         print("crawling: scrapy crawl threads ... (log in data/logs/crawl.log)")
         crawl(replica.url, mongo.url, logs / "crawl.log")
         client = pymongo.MongoClient(mongo.url, tz_aware=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import replica_truth
 from tests.crawling import run_crawl
+from tests.servers import ROOT, running, start_mongo
 from tests.truth import by_type, seed_thread
 from tlcrawl.cli.main import app
 
@@ -272,3 +275,15 @@ def test_graph_draws_a_window_of_the_long_thread(shown, archive, tmp_path):
     }
     assert links == {next(p["url"] for p in posts.values() if p["_id"] == i) for i in near}
     assert float(svg.get("width").removesuffix("pt")) < 2000  # readable, not 236,340 pt wide
+
+
+def test_demo_while_the_storage_is_in_use_ends_in_one_line(tmp_path):
+    """`make demo` while `make db` serves the same data directory: one line, exit 1."""
+    with running(start_mongo(tmp_path / "mongo", tmp_path / "db.log")):
+        args = [sys.executable, "-m", "tests.demo", "--data", str(tmp_path)]
+        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: {tmp_path / 'mongo'} is in use by another MongoDB server (`make db`?): "
+        "stop it first (Ctrl-C where it runs), then run `make demo` again"
+    ]
