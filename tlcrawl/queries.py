@@ -130,12 +130,13 @@ def _quote_ref(quote: Doc, parent: Doc | None) -> Doc:
 
 def quoted_by(db: Database, post_ids: list[int]) -> dict[int, list[Doc]]:
     """For each of the post ids, the posts (anywhere in the archive) that quote it directly:
-    [{post_id, thread_id, number, author}] in thread and post order, each quoting post once."""
+    [{post_id, thread_id, number, author}] in the order they were posted, each quoting post once."""
     ids = set(post_ids)
     found: dict[int, list[Doc]] = {post_id: [] for post_id in post_ids}
-    fields = {"thread_id": 1, "number": 1, "author": 1, "quotes.parent_id": 1}
+    fields = {"thread_id": 1, "number": 1, "author": 1, "posted_at": 1, "quotes.parent_id": 1}
     cursor = db.posts.find({"quotes.parent_id": {"$in": sorted(ids)}}, fields)
-    for quoting in sorted(cursor, key=lambda p: (p["thread_id"], p["number"])):
+    cursor = cursor.sort([("posted_at", 1), ("_id", 1)])
+    for quoting in cursor:
         ref = {k: quoting[k] for k in ("thread_id", "number", "author")}
         ref = {"post_id": quoting["_id"], **ref}
         parents = {q.get("parent_id") for q in quoting.get("quotes", [])}
