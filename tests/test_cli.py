@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
-from tlcrawl.cli.support import mask_uri
 from tlcrawl.queries import search_filter
+from tlcrawl.storage.client import mask_uri
 
 WIDE = {"COLUMNS": "220"}
 

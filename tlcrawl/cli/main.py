@@ -492,7 +492,7 @@ def _graph_posts(database, thread_id: int, around, depth: int, first, last):
         if not any(p["number"] == around for p in posts):
             fail(f"thread {thread_id} has no archived post #{around}", NOT_FOUND)
         posts = quote_graph.around(posts, around, depth)
-        return posts, f"{title} (posts within {depth} quotes of #{around})"
+        return posts, f"{title} (posts within {depth} quote{'s' if depth > 1 else ''} of #{around})"
     if first is not None or last is not None:
         if not posts:
             fail(f"thread {thread_id} has no archived posts #{first or 1} to #{last}", NOT_FOUND)

@@ -23,8 +23,6 @@ from rich.text import Text
 
 from tlcrawl.storage.client import MASK, mask_uri, open_client, uri_secrets
 
-__all__ = ["mask_uri"]  # re-exported for tests and scripts that mask a URI for display
-
 DEFAULT_URI = "mongodb://127.0.0.1:27017"
 DEFAULT_DATABASE = "tlcrawl"
 
