@@ -144,6 +144,8 @@ def test_thread_post_range_and_page(tl):
         5,
     ]
     assert len(json_lines(tl("thread", "622006", "--page", "1", "--json"))) == 5
+    limited = json_lines(tl("thread", "622006", "--from", "2", "--limit", "2", "--json"))
+    assert [r["number"] for r in limited] == [2, 3]
     beyond = tl("thread", "622006", "--page", "2")
     assert beyond.exit_code == 1
     assert "thread 622006 has no page 2 (archived pages: 1-1)" in beyond.stderr

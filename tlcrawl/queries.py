@@ -54,9 +54,11 @@ def thread_posts(
     page: int | None = None,
     first: int | None = None,
     last: int | None = None,
+    limit: int = 0,
 ) -> list[Doc]:
     """The thread's posts in order (by post number): all of them, one forum page of them, or
-    the post numbers `first` to `last` (both included, either may be open)."""
+    the post numbers `first` to `last` (both included, either may be open); at most `limit`
+    (0: no limit)."""
     query: Doc = {"thread_id": thread_id}
     if page is not None:
         query["page"] = page
@@ -67,7 +69,7 @@ def thread_posts(
         numbers["$lte"] = last
     if numbers:
         query["number"] = numbers
-    return list(db.posts.find(query, POST_FIELDS).sort("number", 1))
+    return list(db.posts.find(query, POST_FIELDS).sort("number", 1).limit(limit))
 
 
 def thread_pages(db: Database, thread_id: int) -> int:

@@ -141,6 +141,9 @@ def thread(
     page: Annotated[int | None, typer.Option("--page", "-p", min=1, help="Only this page.")] = None,
     first: First = None,
     last: Last = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="At most this many posts.")
+    ] = None,
     short: Short = False,
     tree: Annotated[bool, typer.Option("--tree", help="Show the reply tree.")] = False,
     no_pager: NoPager = False,
@@ -159,7 +162,9 @@ def thread(
         if record is None and not archived:
             fail(f"thread {thread_id} not found", NOT_FOUND)
         page, shown = _selection(database, thread_id, target, page, first, last)
-        posts = queries.thread_posts(database, thread_id, page=page, first=first, last=last)
+        posts = queries.thread_posts(
+            database, thread_id, page=page, first=first, last=last, limit=limit or 0
+        )
         if not posts:
             fail(f"thread {thread_id} has no archived {shown}", NOT_FOUND)
         refs = queries.quoted_refs(database, posts)
