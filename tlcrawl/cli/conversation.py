@@ -153,8 +153,9 @@ def reply_tree(
     return top
 
 
-def post_view(post: dict, thread: dict | None, refs: list[dict], parents: dict, quoting: list):
-    """One post in full, then each quote with its resolved parent, then the replies."""
+def post_view(post: dict, thread: dict | None, refs: list[dict], related: dict, quoting: list):
+    """One post in full, then each quote with its resolved parent, then the replies (`related`:
+    those posts by id)."""
     thread_id = post["thread_id"]
     where = f"thread {thread_id}" + (f": {thread['title']} ({thread['forum']})" if thread else "")
     yield Text(f"Post {post['_id']}, #{post['number']} of {where}, page {post.get('page')}")
@@ -164,11 +165,11 @@ def post_view(post: dict, thread: dict | None, refs: list[dict], parents: dict, 
     if refs:
         yield Text("\nQuotes", style="bold")
         for ref in refs:
-            yield _quote_entry(ref, parents.get(ref["parent_id"]), thread_id)
+            yield _quote_entry(ref, related.get(ref["parent_id"]), thread_id)
     if quoting:
         yield Text("\nReplies (posts quoting it)", style="bold")
         for ref in quoting:
-            reply = parents.get(ref["post_id"]) or {}
+            reply = related.get(ref["post_id"]) or {}
             yield _entry(ref, reply, thread_id, shorten(reply.get("text") or "", REPLY_WORDS))
 
 
