@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -21,6 +22,8 @@ from tests.servers import ROOT, running, start_mongo, start_replica
 
 DATA = ROOT / "data"
 DATABASE = "tlcrawl"
+# What secantusdb (WiredTiger) logs when another server, such as `make db`, holds the data dir.
+STORAGE_BUSY = "already being managed by another process"
 
 
 def walk_quotes(quotes: Iterable[dict]) -> Iterable[dict]:
@@ -57,6 +60,56 @@ def summary(db) -> list[str]:
     return lines
 
 
+def next_steps(db) -> list[str]:
+    """Commands to try next, with ids and names taken from the data just crawled."""
+    top = next(
+        db.posts.aggregate(
+            [
+                {"$unwind": "$reply_to"},
+                {"$group": {"_id": "$reply_to", "quoted": {"$sum": 1}}},
+                {"$sort": {"quoted": -1, "_id": 1}},
+                {"$limit": 1},
+            ]
+        ),
+        None,
+    )
+    longest = next(db.threads.find({}, {"pages": 1}).sort([("pages", -1), ("_id", 1)]).limit(1))
+    tl = ".venv/bin/tlcrawl"
+    lines = [
+        "to query it: `make db` (serves data/mongo on 127.0.0.1:27017; leave it running), then:",
+        f"  {tl} stats",
+    ]
+    if top is not None:
+        post = db.posts.find_one({"_id": top["_id"]}, {"thread_id": 1, "author": 1, "text": 1})
+        word = max(re.findall(r"[A-Za-z]{4,}", post.get("text") or "") or ["the"], key=len)
+        lines += [
+            f"  {tl} thread {post['thread_id']}        # a thread as a conversation",
+            f"  {tl} post {post['_id']}      # the most quoted post, its quotes and replies",
+            f"  {tl} user {post['author']}",
+            f"  {tl} search {word.lower()}",
+            f"  {tl} graph {post['thread_id']} -o quotes.svg",
+        ]
+    if longest.get("pages", 0) > 1:
+        lines.append(f"  {tl} thread {longest['_id']} --page 2 --short   # a long thread, page 2")
+    return lines
+
+
+def start_storage(data: Path):
+    """The MongoDB server on data/mongo; one line and exit 1 when `make db` already serves it."""
+    log = data / "logs" / "mongo.log"
+    try:
+        return start_mongo(data / "mongo", log)
+    except RuntimeError:
+        if log.exists() and STORAGE_BUSY in log.read_text(errors="replace"):
+            where = data / "mongo"
+            where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+            sys.exit(
+                f"error: {where} is in use by another MongoDB server (`make db`?): "
+                "stop it first (Ctrl-C where it runs), then run `make demo` again"
+            )
+        raise
+
+
 def crawl(base_url: str, mongo_url: str, log_path: Path) -> None:
     env = dict(os.environ, MONGODB_URI=mongo_url, MONGODB_DATABASE=DATABASE)
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={base_url}"]
@@ -71,15 +124,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--forums", default="2")
     parser.add_argument("--threads-per-forum", default="25")
+    parser.add_argument("--data", type=Path, default=DATA, help="where MongoDB data and logs go")
     options = parser.parse_args()
+    data = options.data
     replica_options = ["--forums", options.forums, "--threads-per-forum", options.threads_per_forum]
-    logs = DATA / "logs"
+    logs = data / "logs"
     started = time.monotonic()
     with (
         running(start_replica(logs / "replica.log", *replica_options)) as replica,
-        running(start_mongo(DATA / "mongo", logs / "mongo.log")) as mongo,
+        running(start_storage(data)) as mongo,
     ):
-        print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {DATA / 'mongo'})")
+        print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {data / 'mongo'})")
         print("crawling: scrapy crawl threads ... (log in data/logs/crawl.log)")
         crawl(replica.url, mongo.url, logs / "crawl.log")
         client = pymongo.MongoClient(mongo.url, tz_aware=True)
@@ -87,8 +142,9 @@ def main() -> None:
             f"done in {time.monotonic() - started:.1f} s; MongoDB database {DATABASE!r} now holds:"
         )
         print("\n".join(summary(client[DATABASE])))
+        steps = next_steps(client[DATABASE])
         client.close()
-    print("to query it: make db  (serves data/mongo on 127.0.0.1:27017), then e.g. tlcrawl stats")
+    print("\n".join(steps))
 
 
 if __name__ == "__main__":

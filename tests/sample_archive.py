@@ -3,18 +3,21 @@
 `load_sample(db)` writes it into a pymongo Database; the `sample_db` fixture gives each test its own
 freshly loaded database. Import both from here (`from tests.sample_archive import ...`).
 
-Thread 601234 (games, 5 posts, November 2023):
+Thread 622006 (games, 5 posts, November 2023):
     #1 Zergling
-    #2 Plexa     quotes #1
+    #2 Waxangel  quotes #1
     #3 Zergling  quotes #2 (whose quote of #1 is nested inside, not a direct quote)
     #4 Jaedong   quotes #1 and #3                  reply_to [#1, #3]
-    #5 Plexa     quotes #4, a header-only quote of Boxer (no parent), a quote with no header
-Thread 601300 (sc2, 3 posts, Dec 2023 - Jan 2024):
+    #5 Waxangel  quotes #4, a header-only quote of Boxer (no parent), a quote with no header
+Thread 119003 (sc2, 3 posts, Dec 2023 - Jan 2024):
     #1 Jaedong
-    #2 Zergling  quotes #1
-    #3 Plexa     quotes post #1 of thread 601234 (a cross-thread quote) and, in a quote without
+    #2 Zergling  quotes #1; deleted on the site since (a tombstone: `deleted_at` set, words kept)
+    #3 Waxangel  quotes post #1 of thread 622006 (a cross-thread quote) and, in a quote without
                  header, #2 (its author known only from the parent post); its text contains `.*`
-Direct quotes per quoted post: 1001 -> 3 (from 1002, 1004, 2003); 1002, 1003, 1004, 2001, 2002 -> 1.
+Direct quotes per quoted post: 27790001 -> 3 (from 27790010, 27790042, 1190030003); 27790010,
+27790016, 27790042, 1190030001, 1190030002 -> 1.
+Ids, names and slugs that the README's examples use (622006, 27790001, Waxangel, games) exist in
+the demo's data too.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from pymongo.database import Database
 BASE = "https://tl.net"
 CRAWLED = datetime(2024, 2, 1, 12, 0, tzinfo=UTC)
 CRAWLED_LATER = datetime(2024, 2, 3, 8, 30, tzinfo=UTC)
+DELETED = {1190030002}  # deleted on the site after it was archived: a tombstone, words kept
+DELETED_AT = datetime(2024, 2, 3, 8, 30, tzinfo=UTC)
 
 
 def at(month: int, day: int, hour: int, minute: int = 0, year: int = 2023) -> datetime:
@@ -83,8 +88,9 @@ def post(
         "images": [],
         "videos": [],
         "tl_plus": False,
+        "deleted_at": DELETED_AT if post_id in DELETED else None,
         "content_hash": hashlib.sha256(text.encode()).hexdigest(),
-        "crawled_at": CRAWLED_LATER if thread_id == 601300 else CRAWLED,
+        "crawled_at": CRAWLED_LATER if thread_id == 119003 else CRAWLED,
     }
 
 
@@ -95,52 +101,63 @@ FORUMS = [
 
 POSTS = [
     post(
-        1001, 601234, "games", 1, "Zergling", at(11, 28, 10),
+        27790001, 622006, "games", 1, "Zergling", at(11, 28, 10),
         "What are you playing?\nMe: Factorio.",
     ),
     post(
-        1002, 601234, "games", 2, "Plexa", at(11, 28, 11),
+        27790010, 622006, "games", 2, "Waxangel", at(11, 28, 11),
         "Elden Ring again.",
-        [quote("Zergling", 1001, "What are you playing?")],
+        [quote("Zergling", 27790001, "What are you playing?")],
     ),
     post(
-        1003, 601234, "games", 3, "Zergling", at(11, 28, 12, 30),
+        27790016, 622006, "games", 3, "Zergling", at(11, 28, 12, 30),
         "Which build?",
-        [quote("Plexa", 1002, "Elden Ring again.", [quote("Zergling", 1001, "What are you...")])],
+        [
+            quote(
+                "Waxangel", 27790010, "Elden Ring again.",
+                [quote("Zergling", 27790001, "What are you...")],
+            )
+        ],
     ),
     post(
-        1004, 601234, "games", 4, "Jaedong", at(11, 29, 9),
+        27790042, 622006, "games", 4, "Jaedong", at(11, 29, 9),
         "Factorio is the best.\nStrength build, obviously.",
-        [quote("Zergling", 1001, "Me: Factorio."), quote("Zergling", 1003, "Which build?")],
+        [quote("Zergling", 27790001, "Me: Factorio."), quote("Zergling", 27790016, "Which build?")],
     ),
     post(
-        1005, 601234, "games", 5, "Plexa", at(11, 30, 23, 59),
+        27790113, 622006, "games", 5, "Waxangel", at(11, 30, 23, 59),
         "Agreed. [b]Not markup[/b]",
         [
-            quote("Jaedong", 1004, "Factorio is the best."),
+            quote("Jaedong", 27790042, "Factorio is the best."),
             quote("Boxer", None, "Never give up."),
             quote(None, None, "anonymous words"),
         ],
     ),
-    post(2001, 601300, "sc2", 1, "Jaedong", at(12, 30, 18), "Patch 5.0.12 is live.\nNotes inside."),
     post(
-        2002, 601300, "sc2", 2, "Zergling", at(1, 2, 7, year=2024),
-        "Zerg is fine. FACTORIO later.",
-        [quote("Jaedong", 2001, "Patch 5.0.12 is live.")],
+        1190030001, 119003, "sc2", 1, "Jaedong", at(12, 30, 18),
+        "Patch 5.0.12 is live.\nNotes inside.",
     ),
     post(
-        2003, 601300, "sc2", 3, "Plexa", at(1, 3, 20, year=2024),
+        1190030002, 119003, "sc2", 2, "Zergling", at(1, 2, 7, year=2024),
+        "Zerg is fine. FACTORIO later.",
+        [quote("Jaedong", 1190030001, "Patch 5.0.12 is live.")],
+    ),
+    post(
+        1190030003, 119003, "sc2", 3, "Waxangel", at(1, 3, 20, year=2024),
         "Use .* to match anything",
-        [quote("Zergling", 1001, "What are you playing?"), quote(None, 2002, "Zerg is fine.")],
+        [
+            quote("Zergling", 27790001, "What are you playing?"),
+            quote(None, 1190030002, "Zerg is fine."),
+        ],
     ),
 ]  # fmt: skip
 
 THREADS = [
     {
-        "_id": 601234,
+        "_id": 622006,
         "forum": "games",
         "title": "What are you playing?",
-        "url": f"{BASE}/forum/games/601234-what-are-you-playing",
+        "url": f"{BASE}/forum/games/622006-what-are-you-playing",
         "author": "Zergling",
         "replies": 4,
         "views": 1520,
@@ -152,10 +169,10 @@ THREADS = [
         "crawled_at": CRAWLED,
     },
     {
-        "_id": 601300,
+        "_id": 119003,
         "forum": "sc2",
         "title": "Patch 5.0.12 discussion",
-        "url": f"{BASE}/forum/sc2/601300-patch-5012-discussion",
+        "url": f"{BASE}/forum/sc2/119003-patch-5012-discussion",
         "author": "Jaedong",
         "replies": 2,
         "views": 98000,
@@ -184,7 +201,7 @@ def user(name: str, country: str | None, post_count: int, joined: str) -> dict[s
 
 USERS = [
     user("Zergling", "Korea (South)", 4821, "2009-03"),
-    user("Plexa", "Australia", 12950, "2006-11"),
+    user("Waxangel", "Australia", 12950, "2006-11"),
     user("Jaedong", None, 310, "2012-07"),
 ]
 

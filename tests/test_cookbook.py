@@ -49,10 +49,10 @@ def pairs(rows: list[dict], *keys: str) -> list[tuple]:
 def check_thread_posts(result: list[dict]) -> None:
     assert pairs(result, "number", "author", "reply_to") == [
         (1, "Zergling", []),
-        (2, "Plexa", [1001]),
-        (3, "Zergling", [1002]),
-        (4, "Jaedong", [1001, 1003]),
-        (5, "Plexa", [1004]),
+        (2, "Waxangel", [27790001]),
+        (3, "Zergling", [27790010]),
+        (4, "Jaedong", [27790001, 27790016]),
+        (5, "Waxangel", [27790042]),
     ]
     assert result[0]["posted_at"].isoformat() == "2023-11-28T10:00:00+00:00"
 
@@ -70,19 +70,19 @@ def check_reply_tree(result: list[dict]) -> None:
 
 def check_replies_to_post(result: list[dict]) -> None:
     assert pairs(result, "_id", "thread_id", "number", "depth") == [
-        (1002, 601234, 2, 0),
-        (1004, 601234, 4, 0),
-        (2003, 601300, 3, 0),
-        (1003, 601234, 3, 1),
-        (1005, 601234, 5, 1),
+        (27790010, 622006, 2, 0),
+        (27790042, 622006, 4, 0),
+        (1190030003, 119003, 3, 0),
+        (27790016, 622006, 3, 1),
+        (27790113, 622006, 5, 1),
     ]
 
 
 def check_user_history(result: list[dict]) -> None:
     assert pairs(result, "_id", "forum", "title") == [
-        (2003, "sc2", "Patch 5.0.12 discussion"),
-        (1005, "games", "What are you playing?"),
-        (1002, "games", "What are you playing?"),
+        (1190030003, "sc2", "Patch 5.0.12 discussion"),
+        (27790113, "games", "What are you playing?"),
+        (27790010, "games", "What are you playing?"),
     ]
 
 
@@ -92,23 +92,27 @@ def check_user_forums(result: list[dict]) -> None:
 
 def check_most_quoted(result: list[dict]) -> None:
     assert pairs(result, "_id", "quotes", "number", "author") == [
-        (1001, 3, 1, "Zergling"),
-        (1002, 1, 2, "Plexa"),
-        (1003, 1, 3, "Zergling"),
-        (1004, 1, 4, "Jaedong"),
-        (2001, 1, 1, "Jaedong"),
-        (2002, 1, 2, "Zergling"),
+        (27790001, 3, 1, "Zergling"),
+        (27790010, 1, 2, "Waxangel"),
+        (27790016, 1, 3, "Zergling"),
+        (27790042, 1, 4, "Jaedong"),
+        (1190030001, 1, 1, "Jaedong"),
+        (1190030002, 1, 2, "Zergling"),
     ]
 
 
 def check_who_quotes_whom(result: list[dict]) -> None:
     assert [(r["_id"]["quoting"], r["_id"]["quoted"], r["quotes"]) for r in result] == [
-        ("Plexa", "Zergling", 3),  # 1002, 2003 (header) and 2003 (no header: via the parent post)
+        (
+            "Waxangel",
+            "Zergling",
+            3,
+        ),  # 27790010, 1190030003 (header) and 1190030003 (no header: via the parent post)
         ("Jaedong", "Zergling", 2),
-        ("Plexa", "Boxer", 1),  # a header-only quote of a post that is not archived
-        ("Plexa", "Jaedong", 1),
+        ("Waxangel", "Boxer", 1),  # a header-only quote of a post that is not archived
+        ("Waxangel", "Jaedong", 1),
         ("Zergling", "Jaedong", 1),
-        ("Zergling", "Plexa", 1),
+        ("Zergling", "Waxangel", 1),
     ]
 
 
@@ -122,7 +126,7 @@ def check_posts_per_month(result: list[dict]) -> None:
 
 def check_full_text_search(result: list[int]) -> None:
     # The test server has no text index, so this is the regex branch: newest first.
-    assert result == [2002, 1004, 1001]
+    assert result == [1190030002, 27790042, 27790001]
 
 
 CHECKS: dict[str, Callable[[Any], None]] = {

@@ -11,6 +11,7 @@ from tlcrawl.parsing.urls import (
     is_forum_host,
     parse_forum_url,
     parse_thread_url,
+    parse_typed_link,
     post_id_from_url,
     post_url,
     profile_url,
@@ -204,3 +205,34 @@ def test_profile_url_quotes_the_name(name, quoted):
 )
 def test_post_id_from_url(url, post_id):
     assert post_id_from_url(url) == post_id
+
+
+@pytest.mark.parametrize(
+    ("typed", "thread_id", "post_id", "anchor"),
+    [
+        (THREAD, 619800, None, None),
+        (" " + THREAD + "?page=66#1308 ", 619800, None, 1308),
+        ("tl.net/forum/games/619800-x", 619800, None, None),  # copied without the scheme
+        ("www.teamliquid.net/forum/viewmessage.php?topic_id=77", 77, None, None),
+        ("/forum/viewpost.php?post_id=27000002", None, 27000002, None),
+        (f"{REPLICA}/forum/viewpost.php?post_id=5#3", None, 5, 3),
+    ],
+)
+def test_typed_links(typed, thread_id, post_id, anchor):
+    ref = parse_typed_link(typed)
+    assert (ref.thread_id, ref.post_id, ref.anchor) == (thread_id, post_id, anchor)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "",
+        "601234",
+        "abc",
+        "https://tl.net/forum/games/",
+        "tl.net/forum/x y/1",
+        "http://[::1/forum/1",
+    ],
+)
+def test_typed_links_that_name_no_thread_or_post(typed):
+    assert parse_typed_link(typed) is None

@@ -30,22 +30,10 @@ POST_FIELDS = {
     "text": 1,
     "quotes": 1,
     "reply_to": 1,
+    "page": 1,
+    "url": 1,
+    "deleted_at": 1,  # a tombstone: the post was deleted on the site, its words are kept
 }
-
-_THREAD_URL = re.compile(r"/forum/[^/?#]+/(\d+)(?:-[^/?#]*)?/?(?:[?#].*)?$")
-_TOPIC_ID_URL = re.compile(r"[?&]topic_id=(\d+)(?:[&#].*)?$")
-
-
-def parse_thread_ref(ref: str) -> int | None:
-    """A thread id from `12345` or a thread URL (`…/forum/<slug>/<id>-<title>`,
-    `…/forum/viewmessage.php?topic_id=<id>`); None when it is neither."""
-    ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
-        return int(ref)
-    if not ref.lower().startswith(("http://", "https://", "/forum/")):
-        return None
-    match = _THREAD_URL.search(ref) or _TOPIC_ID_URL.search(ref)
-    return int(match.group(1)) if match else None
 
 
 def first_line(text: str | None) -> str:
@@ -59,21 +47,60 @@ def get_thread(db: Database, thread_id: int) -> Doc | None:
     return db.threads.find_one({"_id": thread_id})
 
 
-def thread_posts(db: Database, thread_id: int) -> list[Doc]:
-    """The thread's posts in order (by post number)."""
-    return list(db.posts.find({"thread_id": thread_id}, POST_FIELDS).sort("number", 1))
+def thread_posts(
+    db: Database,
+    thread_id: int,
+    *,
+    page: int | None = None,
+    first: int | None = None,
+    last: int | None = None,
+    limit: int = 0,
+) -> list[Doc]:
+    """The thread's posts in order (by post number): all of them, one forum page of them, or
+    the post numbers `first` to `last` (both included, either may be open); at most `limit`
+    (0: no limit)."""
+    query: Doc = {"thread_id": thread_id}
+    if page is not None:
+        query["page"] = page
+    numbers: Doc = {}
+    if first is not None:
+        numbers["$gte"] = first
+    if last is not None:
+        numbers["$lte"] = last
+    if numbers:
+        query["number"] = numbers
+    return list(db.posts.find(query, POST_FIELDS).sort("number", 1).limit(limit))
+
+
+def thread_pages(db: Database, thread_id: int) -> int:
+    """How many forum pages of the thread hold archived posts (0 when none)."""
+    last = db.posts.find_one({"thread_id": thread_id}, {"page": 1}, sort=[("number", -1)])
+    return (last or {}).get("page") or 0
+
+
+def get_post(db: Database, post_id: int) -> Doc | None:
+    return db.posts.find_one({"_id": post_id}, POST_FIELDS)
+
+
+def post_by_number(db: Database, thread_id: int, number: int) -> Doc | None:
+    return db.posts.find_one({"thread_id": thread_id, "number": number}, POST_FIELDS)
+
+
+def posts_in_full(db: Database, ids: list[int]) -> dict[int, Doc]:
+    """Post id -> the post (the thread view's fields) for the given ids."""
+    return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, POST_FIELDS)}
 
 
 def posts_by_id(db: Database, ids: list[int]) -> dict[int, Doc]:
-    """Post id -> {_id, thread_id, number, author} for the given ids (e.g. quoted posts)."""
-    fields = {"thread_id": 1, "number": 1, "author": 1}
+    """Post id -> {_id, thread_id, number, author, url} for the given ids (e.g. quoted posts)."""
+    fields = {"thread_id": 1, "number": 1, "author": 1, "url": 1}
     return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, fields)}
 
 
 def quoted_refs(db: Database, posts: list[Doc]) -> dict[int, list[Doc]]:
-    """For each post id, whom its direct quotes quote: one {parent_id, number, author, thread_id}
-    per quote, in order. `number` is None when the quoted post is unknown (not resolved or not
-    archived); `author` then comes from the quote header."""
+    """For each post id, whom its direct quotes quote: one {parent_id, number, author, thread_id,
+    text} per quote, in order (`text`: the quoted words). `number` is None when the quoted post is
+    unknown (not resolved or not archived); `author` then comes from the quote header."""
     parent_ids = {q["parent_id"] for p in posts for q in p.get("quotes", []) if q.get("parent_id")}
     parents = posts_by_id(db, sorted(parent_ids))
     refs: dict[int, list[Doc]] = {}
@@ -85,14 +112,39 @@ def quoted_refs(db: Database, posts: list[Doc]) -> dict[int, list[Doc]]:
 
 
 def _quote_ref(quote: Doc, parent: Doc | None) -> Doc:
+    words = quote.get("text") or ""
     if parent is None:
-        return {"parent_id": None, "number": None, "author": quote.get("author"), "thread_id": None}
+        return {
+            "parent_id": None,
+            "number": None,
+            "author": quote.get("author"),
+            "thread_id": None,
+            "text": words,
+        }
     return {
         "parent_id": parent["_id"],
         "number": parent["number"],
         "author": parent["author"],
         "thread_id": parent["thread_id"],
+        "text": words,
     }
+
+
+def quoted_by(db: Database, post_ids: list[int]) -> dict[int, list[Doc]]:
+    """For each of the post ids, the posts (anywhere in the archive) that quote it directly:
+    [{post_id, thread_id, number, author}] in the order they were posted, each quoting post once."""
+    ids = set(post_ids)
+    found: dict[int, list[Doc]] = {post_id: [] for post_id in post_ids}
+    fields = {"thread_id": 1, "number": 1, "author": 1, "posted_at": 1, "quotes.parent_id": 1}
+    cursor = db.posts.find({"quotes.parent_id": {"$in": sorted(ids)}}, fields)
+    cursor = cursor.sort([("posted_at", 1), ("_id", 1)])
+    for quoting in cursor:
+        ref = {k: quoting[k] for k in ("thread_id", "number", "author")}
+        ref = {"post_id": quoting["_id"], **ref}
+        parents = {q.get("parent_id") for q in quoting.get("quotes", [])}
+        for parent in sorted(parents & ids):
+            found[parent].append(ref)
+    return found
 
 
 @dataclass
@@ -135,6 +187,25 @@ def quote_edges(posts: list[Doc]) -> list[tuple[int, int]]:
 
 def get_user(db: Database, name: str) -> Doc | None:
     return db.users.find_one({"_id": name})
+
+
+def _exactly(name: str, case_sensitive: bool) -> Doc:
+    """A filter value matching `name` literally, ignoring case unless `case_sensitive`."""
+    if case_sensitive:
+        return name  # type: ignore[return-value]
+    return {"$regex": f"^{re.escape(name)}$", "$options": "i"}
+
+
+def user_names_like(db: Database, name: str, limit: int = 2000) -> list[str]:
+    """Known user names (profiles and post authors) equal to `name` ignoring case, or starting
+    with its first letter: the candidates for "did you mean"."""
+    same = _exactly(name, case_sensitive=False)
+    found = set(db.users.distinct("_id", {"_id": same}))
+    found |= set(db.posts.distinct("author", {"author": same}))
+    if name:
+        initial = {"$regex": f"^{re.escape(name[0])}", "$options": "i"}
+        found |= {d["_id"] for d in db.users.find({"_id": initial}, {"_id": 1}).limit(limit)}
+    return sorted(n for n in found if isinstance(n, str))
 
 
 def user_posts_by_forum(db: Database, name: str) -> list[Doc]:
@@ -316,6 +387,12 @@ def top_threads(
     fields = {"forum": 1, "title": 1, "author": 1, "replies": 1, "views": 1, "last_post_at": 1}
     cursor = db.threads.find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
     return list(cursor)
+
+
+def forum_slugs(db: Database) -> list[str]:
+    """Every forum slug the archive knows (forum list, threads, posts)."""
+    found = set(db.forums.distinct("_id")) | set(db.threads.distinct("forum"))
+    return sorted(slug for slug in found if isinstance(slug, str))
 
 
 # --- stats -----------------------------------------------------------------------------------

@@ -1,21 +1,23 @@
 """`tlcrawl`: query the archive from the command line (a thin layer over `tlcrawl.queries`).
 
-Exit codes: 0 ok (also a search with no results), 1 not found (unknown thread or user),
-2 usage or bad input, 3 database unreachable, 4 graphviz `dot` missing.
+Exit codes: 0 ok (also a search with no results), 1 not found (unknown thread, post, user, forum
+or database), 2 usage or bad input, 3 database unreachable, 4 graphviz `dot` missing.
 """
 
 from __future__ import annotations
 
 import subprocess
 from enum import StrEnum
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.text import Text
-from rich.tree import Tree
 
 from tlcrawl import queries
+from tlcrawl.cli import conversation, lookup
 from tlcrawl.cli import graph as quote_graph
 from tlcrawl.cli.support import (
     DEFAULT_DATABASE,
@@ -27,6 +29,7 @@ from tlcrawl.cli.support import (
     console,
     err_console,
     fail,
+    paged,
     parse_when,
     print_json_lines,
     session,
@@ -58,81 +61,144 @@ Timeout = Annotated[
 ]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many rows.")]
 Forum = Annotated[str | None, typer.Option("--forum", help="Only this forum (slug).")]
+First = Annotated[int | None, typer.Option("--from", min=1, help="From this post number.")]
+Last = Annotated[int | None, typer.Option("--to", min=1, help="To this post number (included).")]
+Short = Annotated[bool, typer.Option("--short", "-s", help="One line per post.")]
+NoPager = Annotated[bool, typer.Option("--no-pager", help="Never page the output.")]
+ThreadArg = Annotated[
+    str, typer.Argument(metavar="ID|URL", help="Thread id, or any thread or post URL.")
+]
+
+# Longer search text is a mistake (a pasted file?), not a query: refuse it before the server does.
+MAX_SEARCH_CHARS = 500
 
 
-def _thread_id(ref: str) -> int:
-    thread_id = queries.parse_thread_ref(ref)
-    if thread_id is None:
-        fail(f"not a thread id or thread URL: {ref!r}", USAGE)
-    return thread_id
+def _version(show: bool) -> None:
+    if show:
+        try:
+            number = version("tlcrawl")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            number = "unknown"
+        console().print(f"tlcrawl {number}")
+        raise typer.Exit()
 
 
-def _thread_heading(thread: dict | None, thread_id: int, posts: list[dict]) -> str:
-    if thread is None:
-        return f"Thread {thread_id} ({len(posts)} posts archived; thread record missing)"
-    return f"Thread {thread_id}: {thread['title']} ({thread['forum']}, {len(posts)} posts)"
-
-
-def _ref_label(ref: dict, thread_id: int) -> str:
-    if ref["number"] is None:
-        return f"? {ref['author'] or 'unknown'}"
-    label = f"#{ref['number']} {ref['author']}"
-    return label if ref["thread_id"] == thread_id else f"{label} (thread {ref['thread_id']})"
+@app.callback()
+def main_options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Query the Team Liquid forum archive in MongoDB."""
 
 
 def _quote_json(ref: dict) -> dict:
     return {"post_id": ref["parent_id"], **{k: ref[k] for k in ("number", "author", "thread_id")}}
 
 
-def _post_row(post: dict, refs: list[dict], **extra: Any) -> dict:
+def _post_row(post: dict, refs: list[dict], quoting: list[dict] | None = None, **extra: Any):
     return {
         "post_id": post["_id"],
         "thread_id": post["thread_id"],
         "number": post["number"],
+        "page": post.get("page"),
         "author": post["author"],
         "posted_at": post.get("posted_at"),
+        "deleted_at": post.get("deleted_at"),
+        "url": post.get("url"),
         "text": post.get("text", ""),
-        "quotes": [_quote_json(r) for r in refs],
+        "quotes": [{**_quote_json(r), "text": r["text"]} for r in refs],
+        **({} if quoting is None else {"quoted_by": quoting}),
         **extra,
     }
 
 
+def _check_range(first: int | None, last: int | None, page: int | None) -> None:
+    if page is not None and (first is not None or last is not None):
+        fail("--page cannot be combined with --from/--to", USAGE)
+    if first is not None and last is not None and first > last:
+        fail(f"--from {first} is after --to {last}", USAGE)
+
+
+def _selection(db, thread_id: int, target: lookup.Target, page, first, last) -> tuple[int, str]:
+    """(page to show or None, what is shown in words); a post URL shows the post's page."""
+    pages = queries.thread_pages(db, thread_id)
+    if page is None and first is None and last is None:
+        page = lookup.find_post(db, target)["page"] if target.names_post else target.page
+    if page is not None:
+        if not 1 <= page <= pages:
+            fail(f"thread {thread_id} has no page {page} (archived pages: 1-{pages})", NOT_FOUND)
+        return page, f"page {page} of {pages}"
+    if first is None and last is None:
+        return None, "all posts"
+    return None, f"posts #{first or 1} to #{last or 'last'}"
+
+
 @app.command()
 def thread(
-    ref: Annotated[str, typer.Argument(metavar="ID|URL", help="Thread id or thread URL.")],
+    ref: ThreadArg,
+    page: Annotated[int | None, typer.Option("--page", "-p", min=1, help="Only this page.")] = None,
+    first: First = None,
+    last: Last = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", min=1, help="At most this many posts.")
+    ] = None,
+    short: Short = False,
     tree: Annotated[bool, typer.Option("--tree", help="Show the reply tree.")] = False,
+    no_pager: NoPager = False,
     uri: Uri = DEFAULT_URI,
     db: DbName = DEFAULT_DATABASE,
     as_json: AsJson = False,
     timeout: Timeout = 5.0,
 ) -> None:
-    """A thread's posts in order, with whom each post quotes (or the reply tree)."""
-    thread_id = _thread_id(ref)
+    """A thread as a conversation: each post in full, whom it quotes and who quoted it."""
+    target = lookup.parse_thread_arg(ref)
+    _check_range(first, last, page)
     with session(uri, db, timeout) as database:
+        thread_id = lookup.thread_of(database, target)
         record = queries.get_thread(database, thread_id)
-        posts = queries.thread_posts(database, thread_id)
-        if record is None and not posts:
+        archived = database.posts.count_documents({"thread_id": thread_id})
+        if record is None and not archived:
             fail(f"thread {thread_id} not found", NOT_FOUND)
-        refs = queries.quoted_refs(database, posts)
-    if tree:
-        _show_tree(
-            queries.reply_tree(posts), refs, _thread_heading(record, thread_id, posts), as_json
+        page, shown = _selection(database, thread_id, target, page, first, last)
+        posts = queries.thread_posts(
+            database, thread_id, page=page, first=first, last=last, limit=limit or 0
         )
-    elif as_json:
-        print_json_lines(_post_row(post, refs[post["_id"]]) for post in posts)
-    else:
-        rows = [
-            (
-                f"#{p['number']}",
-                p["author"],
-                when(p.get("posted_at")),
-                clip(queries.first_line(p.get("text"))),
-                ", ".join(_ref_label(r, thread_id) for r in refs[p["_id"]]),
+        if not posts:
+            fail(f"thread {thread_id} has no archived {shown}", NOT_FOUND)
+        refs = queries.quoted_refs(database, posts)
+        quoting = queries.quoted_by(database, [p["_id"] for p in posts])
+    if tree:
+        roots = queries.reply_tree(posts)
+        if as_json:
+            print_json_lines(
+                _post_row(
+                    n.post,
+                    refs[n.post["_id"]],
+                    depth=d,
+                    parent=p,
+                    also_replies_to=n.also_replies_to,
+                )
+                for n, d, p in _walk(roots)
             )
-            for p in posts
-        ]
-        heading = _thread_heading(record, thread_id, posts)
-        console().print(table(heading, ["#", "author", "posted (UTC)", "text", "quotes"], rows))
+            return
+        heading = conversation.thread_heading(record, thread_id, archived, shown)
+        out = console()
+        with paged(out, not no_pager):
+            out.print(conversation.reply_tree(roots, refs, quoting, heading, short))
+        return
+    if as_json:
+        print_json_lines(_post_row(p, refs[p["_id"]], quoting[p["_id"]]) for p in posts)
+        return
+    out = console()
+    with paged(out, not no_pager):
+        out.print(conversation.thread_heading(record, thread_id, archived, shown))
+        if short:
+            out.print(conversation.short_table(posts, refs, quoting))
+        else:
+            for block in conversation.conversation(posts, refs, quoting):
+                out.print(block)
 
 
 def _walk(nodes: list[queries.TreeNode], depth: int = 0, parent: int | None = None):
@@ -141,30 +207,38 @@ def _walk(nodes: list[queries.TreeNode], depth: int = 0, parent: int | None = No
         yield from _walk(node.children, depth + 1, node.post["number"])
 
 
-def _show_tree(roots: list[queries.TreeNode], refs: dict, heading: str, as_json: bool) -> None:
+@app.command()
+def post(
+    ref: Annotated[
+        str,
+        typer.Argument(metavar="ID|URL", help="Post id, post URL, or a thread URL ending in #N."),
+    ],
+    uri: Uri = DEFAULT_URI,
+    db: DbName = DEFAULT_DATABASE,
+    as_json: AsJson = False,
+    timeout: Timeout = 5.0,
+) -> None:
+    """One post in full, the posts it quotes (resolved parents) and the posts that quote it."""
+    target = lookup.parse_post_arg(ref)
+    with session(uri, db, timeout) as database:
+        found = lookup.find_post(database, target)
+        record = queries.get_thread(database, found["thread_id"])
+        refs = queries.quoted_refs(database, [found])[found["_id"]]
+        quoting = queries.quoted_by(database, [found["_id"]])[found["_id"]]
+        related = [r["parent_id"] for r in refs if r["parent_id"]] + [r["post_id"] for r in quoting]
+        others = queries.posts_in_full(database, related)
     if as_json:
-        print_json_lines(
-            _post_row(
-                n.post, refs[n.post["_id"]], depth=d, parent=p, also_replies_to=n.also_replies_to
-            )
-            for n, d, p in _walk(roots)
-        )
+        parents = [others.get(r["parent_id"]) for r in refs]
+        row = _post_row(found, refs, quoting)
+        row["quotes"] = [{**q, "parent": p} for q, p in zip(row["quotes"], parents, strict=True)]
+        print_json_lines([row])
         return
-    top = Tree(Text(heading))
-    branches = {}
-    for node, _, parent in _walk(roots):
-        post = node.post
-        label = f"#{post['number']} {post['author']}  {when(post.get('posted_at'))}  "
-        label += clip(queries.first_line(post.get("text")), 60)
-        if node.also_replies_to:
-            label += "  (also replies to " + ", ".join(f"#{n}" for n in node.also_replies_to) + ")"
-        branches[post["number"]] = (branches[parent] if parent else top).add(Text(label))
-    console().print(top)
+    console().print(Group(*conversation.post_view(found, record, refs, others, quoting)))
 
 
 @app.command()
 def user(
-    name: Annotated[str, typer.Argument(help="User name, exactly as shown on the forum.")],
+    name: Annotated[str, typer.Argument(help="User name (case is forgiven).")],
     limit: Limit = 10,
     uri: Uri = DEFAULT_URI,
     db: DbName = DEFAULT_DATABASE,
@@ -173,10 +247,9 @@ def user(
 ) -> None:
     """A user's profile, posts per forum, whom they quote most and who quotes them most."""
     with session(uri, db, timeout) as database:
+        name = lookup.user_name(database, name)
         profile = queries.get_user(database, name)
         forums = queries.user_posts_by_forum(database, name)
-        if profile is None and not forums:
-            fail(f"user {name!r} not found", NOT_FOUND)
         quotes = queries.user_quotes(database, name, limit)
         quoted_by = queries.user_quoted_by(database, name, limit)
     if as_json:
@@ -201,6 +274,28 @@ def _rows(dicts: list[dict]) -> list[list[Any]]:
 
 
 NO_TEXT_INDEX = "note: no text index on this server; using a case-insensitive substring match"
+SNIPPET_CHARS = 100  # characters of context shown around a search match
+
+
+def snippet(body: str, needle: str, width: int = SNIPPET_CHARS) -> str:
+    """The words around the first match of `needle` (or of its first matching word) on one line,
+    with `…` where text was cut."""
+    flat = " ".join(body.split())
+    lowered = flat.lower()
+    at = lowered.find(needle.lower())
+    for word in needle.split() if at < 0 else ():
+        if (at := lowered.find(word.lower())) >= 0:
+            break
+    if at < 0:
+        return conversation.shorten(flat, width)
+    start = max(0, at - (width - len(needle)) // 2)
+    end = min(len(flat), start + width)
+    start = max(0, end - width)
+    if start:  # cut at word boundaries, never inside the match
+        start = min(at, flat.find(" ", start) + 1 or start)
+    if end < len(flat):
+        end = max(at + len(needle), flat.rfind(" ", start, end) if " " in flat[start:end] else end)
+    return ("… " if start else "") + flat[start:end].strip() + (" …" if end < len(flat) else "")
 
 
 @app.command()
@@ -218,11 +313,15 @@ def search(
     as_json: AsJson = False,
     timeout: Timeout = 5.0,
 ) -> None:
-    """Posts whose text matches: $text with a text index, else a case-insensitive substring."""
+    """Posts whose text matches, each with the matching words in context."""
     if not text.strip():
         fail("the search text is empty", USAGE)
+    if len(text) > MAX_SEARCH_CHARS:
+        fail(f"the search text is {len(text):,} characters; at most {MAX_SEARCH_CHARS}", USAGE)
     start, end = parse_when(since, "--since"), parse_when(until, "--until", end_of_day=True)
     with session(uri, db, timeout) as database:
+        forum = lookup.forum_slug(database, forum)
+        author = None if author is None else lookup.user_name(database, author)
         found = queries.search_posts(
             database, text, forum=forum, author=author, since=start, until=end, limit=limit
         )
@@ -235,24 +334,18 @@ def search(
     if not found.posts:
         console().print("No posts match.")
         return
-    rows = [
-        (
-            when(p.get("posted_at")),
-            p["forum"],
-            f"{p['thread_id']} #{p['number']}",
-            p["author"],
-            clip(_matching_line(p.get("text", ""), text)),
-        )
-        for p in found.posts
-    ]
-    console().print(table(None, ["posted (UTC)", "forum", "thread #", "author", "text"], rows))
+    console().print(_search_table(found.posts, text))
 
 
-def _matching_line(body: str, needle: str) -> str:
-    lowered = needle.lower()
-    return next(
-        (line for line in body.split("\n") if lowered in line.lower()), queries.first_line(body)
-    )
+def _search_table(posts: list[dict], needle: str):
+    result = table(None, ["posted (UTC)", "forum", "post", "thread #", "author", "in context"], [])
+    for p in posts:
+        words = Text(snippet(p.get("text", ""), needle))
+        words.highlight_words([needle, *needle.split()], "bold yellow", case_sensitive=False)
+        cells = [when(p.get("posted_at")), p["forum"], str(p["_id"])]
+        cells += [f"{p['thread_id']} #{p['number']}", p["author"]]
+        result.add_row(*(Text(c) for c in cells), words)
+    return result
 
 
 class TopWhat(StrEnum):
@@ -281,6 +374,7 @@ def top(
 ) -> None:
     """Most-quoted posts, top posters, or threads by replies/views."""
     with session(uri, db, timeout) as database:
+        forum = lookup.forum_slug(database, forum)
         if what is TopWhat.quoted:
             rows = queries.top_quoted(database, forum, limit)
         elif what is TopWhat.posters:
@@ -298,18 +392,19 @@ def _top_table(what: TopWhat, rows: list[dict]):
         cells = [
             (
                 r["quotes"],
+                str(r["post_id"]),
                 f"{r['thread_id']} #{r['number']}",
                 r["author"],
                 clip(queries.first_line(r["text"])),
             )
             for r in rows
         ]
-        return table("Most-quoted posts", ["quotes", "thread #", "author", "text"], cells)
+        return table("Most-quoted posts", ["quotes", "post", "thread #", "author", "text"], cells)
     if what is TopWhat.posters:
         return table("Top posters (archived posts)", ["author", "posts"], _rows(rows))
     cells = [
         (
-            r["_id"],
+            str(r["_id"]),
             r["forum"],
             clip(r["title"], 50),
             r.get("author"),
@@ -346,35 +441,82 @@ def stats(
 
 @app.command()
 def graph(
-    ref: Annotated[str, typer.Argument(metavar="THREAD", help="Thread id or thread URL.")],
+    ref: ThreadArg,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="FILE.svg (or FILE.dot for the DOT source).")
+        Path,
+        typer.Option("--output", "-o", help="FILE.svg, .png, .pdf, or .dot for the DOT source."),
     ],
+    around: Annotated[
+        int | None, typer.Option("--around", min=1, help="Only posts near this post number.")
+    ] = None,
+    depth: Annotated[
+        int, typer.Option("--depth", min=1, help="With --around: at most this many quotes away.")
+    ] = 2,
+    first: First = None,
+    last: Last = None,
     uri: Uri = DEFAULT_URI,
     db: DbName = DEFAULT_DATABASE,
     timeout: Timeout = 5.0,
 ) -> None:
-    """Draw a thread's quote graph (posts `#N author`, arrows from quoting to quoted post)."""
-    thread_id = _thread_id(ref)
+    """Draw a thread's quote graph (posts `#N author` linking to the post, arrows from quoting to
+    quoted post), or a window of it: --around POST --depth N, or --from/--to."""
+    try:
+        fmt = quote_graph.output_format(output)
+    except KeyError:
+        fail(f"cannot tell the format of {output}: name it .svg, .png, .pdf or .dot", USAGE)
+    if around is not None and (first is not None or last is not None):
+        fail("--around cannot be combined with --from/--to", USAGE)
+    _check_range(first, last, None)
+    target = lookup.parse_thread_arg(ref)
     with session(uri, db, timeout) as database:
-        record = queries.get_thread(database, thread_id)
-        drawn = quote_graph.quote_graph(database, thread_id)
-    if record is None and drawn.number_of_nodes() == 0:
-        fail(f"thread {thread_id} not found", NOT_FOUND)
-    title = f"{thread_id}: {record['title']}" if record else f"thread {thread_id}"
+        thread_id = lookup.thread_of(database, target)
+        if around is None and first is None and last is None and target.names_post:
+            around = lookup.find_post(database, target)["number"]  # a post URL: around that post
+        posts, title = _graph_posts(database, thread_id, around, depth, first, last)
+        edges = queries.quote_edges(posts)
+        shown = {p["_id"] for p in posts}
+        outside = queries.posts_in_full(database, [q for _, q in edges if q not in shown])
+        if around is not None:  # the window is the posts near one: hide the rest of the thread
+            outside = {k: p for k, p in outside.items() if p["thread_id"] != thread_id}
+    drawn = quote_graph.quote_graph(posts, outside)
     source = quote_graph.to_dot(drawn, title)
-    _write_graph(source, output)
+    _write_graph(source, fmt, output)
     console().print(
         Text(f"wrote {output} ({drawn.number_of_nodes()} posts, {drawn.number_of_edges()} quotes)")
     )
 
 
-def _write_graph(source: str, output: Path) -> None:
-    if output.suffix.lower() in (".dot", ".gv"):
+def _graph_posts(database, thread_id: int, around, depth: int, first, last):
+    """(the posts to draw, the drawing's title)."""
+    record = queries.get_thread(database, thread_id)
+    posts = queries.thread_posts(database, thread_id, first=first, last=last)
+    if record is None and not posts and first is None and last is None:
+        fail(f"thread {thread_id} not found", NOT_FOUND)
+    title = f"{thread_id}: {record['title']}" if record else f"thread {thread_id}"
+    if around is not None:
+        if not any(p["number"] == around for p in posts):
+            fail(f"thread {thread_id} has no archived post #{around}", NOT_FOUND)
+        posts = quote_graph.around(posts, around, depth)
+        return posts, f"{title} (posts within {depth} quote{'s' if depth > 1 else ''} of #{around})"
+    if first is not None or last is not None:
+        if not posts:
+            fail(f"thread {thread_id} has no archived posts #{first or 1} to #{last}", NOT_FOUND)
+        return posts, f"{title} (posts #{posts[0]['number']} to #{posts[-1]['number']})"
+    if len(posts) > quote_graph.MAX_POSTS:
+        fail(
+            f"thread {thread_id} has {len(posts):,} posts, too many to draw legibly: draw a window "
+            f"with --around POST [--depth N] or --from N --to M (at most {quote_graph.MAX_POSTS})",
+            USAGE,
+        )
+    return posts, title
+
+
+def _write_graph(source: str, fmt: str | None, output: Path) -> None:
+    if fmt is None:
         data = source.encode()
     else:
         try:
-            data = quote_graph.render_svg(source)
+            data = quote_graph.render(source, fmt)
         except FileNotFoundError:
             fail("graphviz `dot` not found: install graphviz, or write FILE.dot", TOOL_MISSING)
         except subprocess.CalledProcessError as exc:

@@ -1,10 +1,12 @@
 """What every `tlcrawl` command shares: the database session, errors and exit codes, dates, JSON
-lines and rich tables."""
+lines, rich tables, suggestions and the pager."""
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -19,10 +21,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tlcrawl.storage.client import MASK, mask_uri, uri_secrets
+from tlcrawl.storage.client import MASK, mask_uri, open_client, uri_secrets
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017"
 DEFAULT_DATABASE = "tlcrawl"
+
+SERVER_DATABASES = ("admin", "config", "local")  # the server's own, never an archive
 
 # Exit codes (documented in the README).
 OK = 0
@@ -45,18 +49,34 @@ def fail(message: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def did_you_mean(word: str, known: Iterable[str], limit: int = 5) -> str:
+    """`; did you mean: A, B?` with the known words closest to `word` (ignoring case), or ""."""
+    by_lower: dict[str, list[str]] = {}
+    for name in known:
+        by_lower.setdefault(name.lower(), []).append(name)
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=limit, cutoff=0.6)
+    names = [name for lower in close for name in by_lower[lower]][:limit]
+    return f"; did you mean: {', '.join(names)}?" if names else ""
+
+
 @contextlib.contextmanager
 def session(uri: str, database: str, timeout: float) -> Iterator[Database]:
-    """A connected database; unreachable servers and bad URIs become clean exits (3 and 2)."""
+    """A connected database that exists on the server. Unreachable servers and bad URIs become
+    clean exits (3 and 2); an unknown database is "not found" (1), with close names offered."""
     shown = mask_uri(uri)
     try:
-        client: pymongo.MongoClient = pymongo.MongoClient(
-            uri, tz_aware=True, serverSelectionTimeoutMS=int(timeout * 1000), connect=False
-        )
+        client: pymongo.MongoClient = open_client(uri)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         fail(f"invalid MongoDB URI {shown}: {scrub(str(exc), uri)}", USAGE)
     try:
-        client.admin.command("ping")
+        # The timeout bounds finding the server (pymongo's client-side operation timeout);
+        # queries after that take as long as they need.
+        with pymongo.timeout(timeout):
+            names = client.list_database_names()
+        if database not in names:
+            names = [name for name in names if name not in SERVER_DATABASES]
+            hint = did_you_mean(database, names) or f" (databases there: {', '.join(names)})"
+            fail(f"database {database!r} not found at {shown}{hint}", NOT_FOUND)
         yield client[database]
     except ConnectionFailure as exc:
         detail = scrub(re.split(r" \(configured timeouts|, Timeout:", str(exc))[0], uri)
@@ -102,6 +122,18 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+@contextlib.contextmanager
+def paged(out: Console, enabled: bool = True) -> Iterator[Console]:
+    """Page what is printed inside when stdout is a terminal, as git does: $PAGER (else less),
+    with LESS=FRX unless set, so output that fits on one screen is simply printed."""
+    if not (enabled and out.is_terminal):
+        yield out
+        return
+    os.environ.setdefault("LESS", "FRX")
+    with out.pager(styles=True):
+        yield out
+
+
 def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else ""
 
@@ -110,12 +142,26 @@ def clip(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _is_number(cell: Any) -> bool:
+    return isinstance(cell, int | float) and not isinstance(cell, bool)
+
+
+def _cell(cell: Any) -> Text:
+    if cell is None:
+        return Text("")
+    return Text(f"{cell:,}" if _is_number(cell) else str(cell))
+
+
 def table(title: str | None, columns: list[str], rows: Iterable[Iterable[Any]]) -> Table:
-    """A rich table; every cell is plain text (forum text is never read as rich markup)."""
+    """A rich table; every cell is plain text (forum text is never read as rich markup). Columns
+    of numbers are right-aligned with thousands separators."""
+    rows = [list(row) for row in rows]
     heading = Text(title) if title else None
     result = Table(title=heading, title_justify="left", min_width=len(title or ""))
-    for column in columns:
-        result.add_column(column)
+    for index, column in enumerate(columns):
+        cells = [row[index] for row in rows if row[index] is not None]
+        numeric = bool(cells) and all(_is_number(cell) for cell in cells)
+        result.add_column(column, justify="right" if numeric else "left")
     for row in rows:
-        result.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
+        result.add_row(*(_cell(cell) for cell in row))
     return result

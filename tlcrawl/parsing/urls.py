@@ -109,6 +109,21 @@ def parse_thread_url(url: str, base: str | None = None) -> ThreadRef | None:
     )
 
 
+def parse_typed_link(text: str) -> ThreadRef | None:
+    """A thread or post link as a person types it: any URL form `parse_thread_url` knows, on any
+    host, also without its scheme (`tl.net/forum/...`) or as a bare path (`/forum/...`).
+    A bare number is not a link: whether it is a thread or a post id is the caller's to say."""
+    text = text.strip()
+    if not text or any(c.isspace() for c in text):
+        return None
+    if not text.startswith("/") and "://" not in text:
+        text = "https://" + text  # `tl.net/forum/...` as copied from an address bar
+    try:
+        return parse_thread_url(text)
+    except ValueError:  # urlsplit refuses e.g. an invalid IPv6 host
+        return None
+
+
 def canonical_thread_url(url: str, base: str | None = None) -> str | None:
     """Page 1 of the thread `url` links to, on `base` when given (else on the link's own host)."""
     ref = parse_thread_url(url, base)
