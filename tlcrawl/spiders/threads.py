@@ -26,6 +26,11 @@ from tlcrawl.parsing import urls
 from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
+from tlcrawl.spiders.arguments import (
+    check_threads_arguments,
+    refuse_arguments,
+    unknown_forums_message,
+)
 from tlcrawl.spiders.assembler import ThreadAssembler
 from tlcrawl.storage.client import open_client
 from tlcrawl.storage.known_threads import is_unchanged, stored_thread_marks
@@ -97,6 +102,7 @@ class ThreadsSpider(scrapy.Spider):
         render: str | None = None,
         **kwargs,
     ):
+        check_threads_arguments(locals(), extra=kwargs)  # the named arguments above, and the rest
         super().__init__(**kwargs)
         self.base_url_arg = base_url
         self.forum_filter = {slug.strip() for slug in (forums or "").split(",") if slug.strip()}
@@ -154,8 +160,10 @@ class ThreadsSpider(scrapy.Spider):
         wanted = [
             forum for forum in forums if not self.forum_filter or forum.slug in self.forum_filter
         ]
-        for missing in self.forum_filter - {forum.slug for forum in forums}:
-            self._problem("forum_list/unknown_slug", response.url, f"no subforum {missing!r}")
+        unknown = self.forum_filter - {forum.slug for forum in forums}
+        if forums and unknown:
+            message = unknown_forums_message(unknown, [forum.slug for forum in forums])
+            raise refuse_arguments(self.crawler, message)
         for forum in wanted:
             self.forums_sent.add(forum.slug)
             yield ForumItem(_id=forum.slug, name=forum.name, url=forum.url, forum_id=forum.forum_id)
