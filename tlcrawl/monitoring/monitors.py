@@ -57,6 +57,18 @@ class CrawlEnded(_CrawlMonitor):
 
 @monitors.name("posts")
 class PostsStored(_CrawlMonitor):
+    @monitors.name("collected")
+    def test_collected(self):
+        """The crawl collected something (an incremental crawl may find every thread unchanged)."""
+        if not self.stat("item_scraped_count") and not self.stat("threads/unchanged_skipped"):
+            self.fail("nothing was collected: no forum, thread or post")
+
+    @monitors.name("pages_failed")
+    def test_pages_failed(self):
+        """No thread page was given up on (after retries and refetches)."""
+        if failed := self.stat("thread_page/failed"):
+            self.fail(f"{failed} thread pages failed after retries: their posts are missing")
+
     @monitors.name("posts_stored")
     def test_posts_stored(self):
         """Each thread has as many posts as its pages announce (replies + 1)."""
@@ -82,6 +94,8 @@ class MarkupUnchanged(_CrawlMonitor):
             "posts missing a required field": self.stat("posts/missing_field"),
             "empty forum lists": self.stat("forum_list/empty"),
             "index pages without threads": self.stat("index/no_rows"),
+            # The page looked like it needed JavaScript, and did not look right after it either.
+            "pages unreadable even in a browser": self.stat("rendering/failed"),
         }
         allowed = int(self.setting("TLCRAWL_MAX_PAGES_WITHOUT_POSTS"))
         found = {what: count for what, count in signs.items() if count}
