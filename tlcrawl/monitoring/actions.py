@@ -63,7 +63,7 @@ class RecordResults(Action):
         logger.info("Crawl report: %s (%s)", markdown, summary["verdict"])
 
     def _summary(self, crawler, stats, checks) -> dict:
-        expected = tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS"))
+        expected = tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"]))
         verdict = crawl_verdict(stats, expected)
         started = stats.get("start_time")
         finished = stats.get("finish_time") or datetime.now(UTC)
@@ -104,7 +104,7 @@ class NotifyWebhook(Action):
         crawler = self.data.crawler
         stats = crawler.stats.get_stats()
         verdict = crawl_verdict(
-            stats, tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS"))
+            stats, tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"]))
         )
         body = {
             "text": f"tlcrawl: {history.crawl_scope(crawler)}: {verdict.reason}",

@@ -27,8 +27,9 @@ class _CrawlMonitor(Monitor):
     def stat(self, key: str) -> int:
         return self.data.stats.get(key, 0) or 0
 
-    def setting(self, name: str):
-        return self.data.crawler.settings.get(name)
+    @property
+    def settings(self):
+        return self.data.crawler.settings
 
 
 @monitors.name("crawl")
@@ -36,7 +37,7 @@ class CrawlEnded(_CrawlMonitor):
     @monitors.name("finish_reason")
     def test_finish_reason(self):
         """The crawl ran to its end (finish_reason is one of TLCRAWL_EXPECTED_FINISH_REASONS)."""
-        expected = self.data.crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS")
+        expected = self.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"])
         reason = self.data.stats.get("finish_reason")
         if reason not in expected:
             self.fail(f"finish_reason is {reason!r}, expected {' or '.join(expected)}")
@@ -44,7 +45,8 @@ class CrawlEnded(_CrawlMonitor):
     @monitors.name("errors")
     def test_errors(self):
         """No more ERROR log lines than TLCRAWL_MAX_ERRORS."""
-        errors, allowed = self.stat("log_count/ERROR"), int(self.setting("TLCRAWL_MAX_ERRORS"))
+        errors = self.stat("log_count/ERROR")
+        allowed = self.settings.getint("TLCRAWL_MAX_ERRORS", 0)
         if errors > allowed:
             self.fail(f"{errors} errors in the log (at most {allowed} allowed)")
 
@@ -97,7 +99,7 @@ class MarkupUnchanged(_CrawlMonitor):
             # The page looked like it needed JavaScript, and did not look right after it either.
             "pages unreadable even in a browser": self.stat("rendering/failed"),
         }
-        allowed = int(self.setting("TLCRAWL_MAX_PAGES_WITHOUT_POSTS"))
+        allowed = self.settings.getint("TLCRAWL_MAX_PAGES_WITHOUT_POSTS", 0)
         found = {what: count for what, count in signs.items() if count}
         if sum(found.values()) > allowed:
             what = ", ".join(f"{count} {name}" for name, count in found.items())
@@ -115,7 +117,7 @@ class QuotesResolved(_CrawlMonitor):
         before = previous.get("quotes_resolved_share") if previous else None
         if share is None or before is None:
             return  # too few quotes in this or the previous crawl to compare
-        drop = float(self.setting("TLCRAWL_MAX_QUOTES_RESOLVED_DROP"))
+        drop = self.settings.getfloat("TLCRAWL_MAX_QUOTES_RESOLVED_DROP", 0.05)
         if share < before - drop:
             self.fail(
                 f"{share:.1%} of quotes resolved, down from {before:.1%} in the previous crawl "
