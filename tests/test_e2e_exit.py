@@ -115,20 +115,32 @@ def test_an_unreachable_database_is_refused_at_start(replica, tmp_path):
 
 def test_a_good_crawl_exits_0_with_a_report_and_complete_feed_items(replica, tmp_path):
     server = replica(*SMALL)
-    feed = tmp_path / "items.jsonl"
-    process = crawl(tmp_path / "reports", "-a", f"base_url={server.url}", "-O", str(feed))
+    # README's recipe: each item type to its own file, with FEEDS and item_classes.
+    kinds = {"forum": "ForumItem", "thread": "ThreadItem", "post": "PostItem", "user": "UserItem"}
+    feeds = {
+        str(tmp_path / f"{kind}s.jsonl"): {
+            "format": "jsonlines",
+            "item_classes": [f"tlcrawl.items.{cls}"],
+        }
+        for kind, cls in kinds.items()
+    }
+    process = crawl(
+        tmp_path / "reports", "-a", f"base_url={server.url}", "-s", f"FEEDS={json.dumps(feeds)}"
+    )
     assert process.returncode == 0, process.stderr[-3000:]
     markdown, data = report(tmp_path / "reports")
     assert data["exit_code"] == 0
     assert all(check["failure"] is None for check in data["checks"])
     assert "**passed** (exit status 0)" in markdown
     truth = replica_truth(*SMALL, base_url=server.url)
+    for kind in kinds:
+        lines = (tmp_path / f"{kind}s.jsonl").read_text().splitlines()
+        got = {json.loads(line)["_id"] for line in lines}
+        assert got == {d["_id"] for d in truth if d["type"] == kind}, kind
+        if kind in ("thread", "post"):  # complete without MongoDB: crawled_at is set
+            assert all(json.loads(line)["crawled_at"] for line in lines), kind
     posts = sum(1 for d in truth if d["type"] == "post")
     assert data["figures"]["posts yielded"] == posts
-    items = [json.loads(line) for line in feed.read_text().splitlines()]
-    stamped = [item for item in items if "crawled_at" in item]  # threads and posts
-    assert len(stamped) == posts + sum(1 for d in truth if d["type"] == "thread")
-    assert all(item["crawled_at"] for item in stamped)  # complete without MongoDB
 
 
 def test_faults_survived_exit_0_and_show_in_the_report(replica, tmp_path):
