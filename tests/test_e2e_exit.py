@@ -5,6 +5,7 @@ crawl (also one that survived faults) exits 0. Each crawl leaves a report (tlcra
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import replica_truth
-from tests.servers import ROOT
+from tests.servers import ROOT, start_mongo
 
 SMALL = ("--forums", "2", "--threads-per-forum", "3", "--long-pages", "0")
 # Local replica: no politeness delays; robots.txt is served by the replica.
@@ -26,7 +27,7 @@ def crawl(report_dir: Path, *args: str, mongo: str = "", timeout: float = 240, *
     """Run `scrapy crawl threads ARGS` from the project directory; return the finished process."""
     command = [sys.executable, "-m", "scrapy", "crawl", "threads", *FAST, *args]
     environment = {
-        **__import__("os").environ,
+        **os.environ,
         "MONGODB_URI": mongo,
         "TLCRAWL_REPORT_DIR": str(report_dir),
         **env,
@@ -207,3 +208,62 @@ def test_a_crawl_that_lost_pages_exits_1_and_notifies(replica, tmp_path):
     _, data = report(tmp_path)
     assert message["report"].endswith(".md")
     assert {check["name"] for check in data["checks"] if check["failure"]} >= {"errors"}
+
+
+def test_a_crawl_into_mongodb_keeps_its_summary_for_the_next(
+    replica, tmp_path, mongo_server, mongo_client, mongo_db_name
+):
+    server = replica(*SMALL)
+    arguments = ("-a", f"base_url={server.url}", "-s", f"MONGODB_DATABASE={mongo_db_name}")
+    for _ in range(2):
+        process = crawl(tmp_path, *arguments, mongo=mongo_server.url)
+        assert process.returncode == 0, process.stderr[-3000:]
+    summaries = list(mongo_client[mongo_db_name].crawls.find(sort=[("finished_at", 1)]))
+    assert [s["exit_code"] for s in summaries] == [0, 0]
+    assert summaries[0]["scope"] == summaries[1]["scope"] == f"threads base_url={server.url}"
+    share = summaries[0]["quotes_resolved_share"]
+    assert share is not None and share > 0.5  # the replica quotes plenty of posts
+    assert summaries[1]["previous_quotes_share"] == share
+    assert not (tmp_path / "crawls.jsonl").exists()  # with MongoDB, the history lives there
+
+
+def test_documents_dead_lettered_when_mongodb_goes_away_exit_3(replica, tmp_path):
+    # A database that answers at start and is gone a moment later.
+    mongo = start_mongo(":memory:", tmp_path / "mongo.log")
+    server = replica(*SMALL, "--slow-rate", "1", "--slow-seconds", "1")
+    command = [sys.executable, "-m", "scrapy", "crawl", "threads", *FAST]
+    command += ["-a", f"base_url={server.url}", "-s", "MONGODB_RETRY_SECONDS=1"]
+    command += ["-s", f"MONGODB_DEAD_LETTER_PATH={tmp_path}/dead-{{timestamp}}.jsonl"]
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongo.url + "?serverSelectionTimeoutMS=1000",
+        "TLCRAWL_REPORT_DIR": str(tmp_path / "reports"),
+    }
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    )
+    log = []
+    try:
+        for line in process.stderr:
+            log.append(line)
+            if "Spider opened" in line:
+                mongo.stop()  # pages take a second each: nothing was written yet
+        process.wait(timeout=120)
+    finally:
+        mongo.stop()
+        if process.poll() is None:
+            process.kill()
+    stderr = "".join(log)
+    assert process.returncode == 3, stderr[-3000:]
+    assert "Traceback" not in stderr
+    assert last_line_of(stderr).startswith("tlcrawl: ")
+    assert "documents could not be written to MongoDB and went to the dead-letter file" in stderr
+    _, data = report(tmp_path / "reports")
+    assert data["exit_code"] == 3
+    assert data["figures"]["documents dead-lettered"] > 0
+    (dead_letters,) = tmp_path.glob("dead-*.jsonl")  # nothing lost: there to replay
+    assert len(dead_letters.read_text().splitlines()) == data["figures"]["documents dead-lettered"]
+
+
+def last_line_of(text: str) -> str:
+    return text.strip().splitlines()[-1]
