@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tlcrawl.spiders.arguments import SpiderArgumentError, unknown_forums_message
+from tlcrawl.spiders.arguments import (
+    SpiderArgumentError,
+    check_spider_arguments,
+    unknown_forums_message,
+)
 from tlcrawl.spiders.threads import ThreadsSpider
 
 
@@ -76,3 +80,14 @@ def test_unknown_forums_are_listed_with_the_valid_ones():
         "-a forums=: no subforum 'gmaes' (did you mean 'games'?), 'nope' on the forum list; "
         "the subforums are: brood-war,games,starcraft-2"
     )
+
+
+def test_the_valid_names_and_checks_follow_the_spiders_parameters():
+    # What the spider's locals() hold on entry to __init__: a parameter added later (recheck_days)
+    # is valid and checked, without a list to keep up to date.
+    given = {"self": None, "forums": None, "recheck_days": "-1", "kwargs": {}}
+    with pytest.raises(SpiderArgumentError, match=r"^-a recheck_days= must be at least 0, got -1"):
+        check_spider_arguments(given, extra={})
+    check_spider_arguments({**given, "recheck_days": "0"}, extra={})
+    with pytest.raises(SpiderArgumentError, match=r"did you mean -a recheck_days=\?"):
+        check_spider_arguments({**given, "recheck_days": None}, extra={"recheck": "3"})

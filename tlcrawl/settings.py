@@ -109,5 +109,5 @@ TLCRAWL_MAX_QUOTES_RESOLVED_DROP = 0.05
 # Where a failing check is reported: a URL that takes a JSON POST {"text": ...} (Slack-style
 # incoming webhook). A secret: from the environment only, never logged.
 TLCRAWL_NOTIFY_WEBHOOK = os.environ.get("TLCRAWL_NOTIFY_WEBHOOK", "")
-# Items in a feed are complete without MongoDB: crawled_at is set before any pipeline needs it.
-ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 50}
+# Items in a feed are complete without MongoDB: crawled_at is set just before the writer.
+ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 850}

@@ -67,9 +67,13 @@ class PostsStored(_CrawlMonitor):
 
     @monitors.name("pages_failed")
     def test_pages_failed(self):
-        """No thread page was given up on (after retries and refetches)."""
-        if failed := self.stat("thread_page/failed"):
-            self.fail(f"{failed} thread pages failed after retries: their posts are missing")
+        """No thread or index page was given up on (after retries and refetches)."""
+        threads, indexes = self.stat("thread_page/failed"), self.stat("index/failed")
+        if threads or indexes:
+            self.fail(
+                f"{threads} thread pages and {indexes} index pages failed after retries: "
+                "their posts are missing"
+            )
 
     @monitors.name("posts_stored")
     def test_posts_stored(self):

@@ -20,15 +20,6 @@ from tlcrawl.parsing import urls
 
 logger = logging.getLogger(__name__)
 
-THREADS_ARGUMENTS = (
-    "base_url",
-    "forums",
-    "thread_url",
-    "max_threads",
-    "max_index_pages",
-    "incremental",
-    "render",
-)
 RENDER_MODES = ("auto", "always", "never")
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False}
 _FLAGS |= {"no": False, "off": False, "": False}
@@ -41,21 +32,15 @@ class SpiderArgumentError(ValueError):
     exit_code = 2
 
 
-def check_threads_arguments(given: Mapping[str, object], extra: Mapping[str, object]) -> None:
-    """Check the arguments: `given` by name, `extra` those the spider has no parameter for."""
-    check_names(extra, THREADS_ARGUMENTS)
-    if given.get("base_url") is not None:
-        check_site_url(str(given["base_url"]))
-    if given.get("thread_url") is not None:
-        check_thread_url(str(given["thread_url"]))
-    if given.get("forums") is not None:
-        forum_slugs(str(given["forums"]))
-    for name in ("max_threads", "max_index_pages"):
-        whole_number(given.get(name), name)
-    flag(given.get("incremental"), "incremental")
-    render = given.get("render")
-    if render is not None and render not in RENDER_MODES:
-        raise SpiderArgumentError(f"-a render= takes {', '.join(RENDER_MODES)}; got {render!r}")
+def check_spider_arguments(given: Mapping[str, object], extra: Mapping[str, object]) -> None:
+    """Check the spider's arguments: `given` its named parameters (the spider's `locals()` on
+    entry to __init__), `extra` the names it has no parameter for."""
+    valid = [name for name in given if name not in ("self", "kwargs", "__class__")]
+    check_names(extra, valid)
+    for name in valid:
+        check = VALUE_CHECKS.get(name)
+        if check is not None and given[name] is not None:
+            check(given[name], name)
 
 
 def check_names(extra: Iterable[str], valid: Iterable[str]) -> None:
@@ -70,7 +55,8 @@ def check_names(extra: Iterable[str], valid: Iterable[str]) -> None:
         )
 
 
-def check_site_url(value: str) -> None:
+def check_site_url(value: object, name: str = "base_url") -> None:
+    value = str(value)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SpiderArgumentError(
@@ -78,7 +64,8 @@ def check_site_url(value: str) -> None:
         )
 
 
-def check_thread_url(value: str) -> None:
+def check_thread_url(value: object, name: str = "thread_url") -> None:
+    value = str(value)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         ref = None
@@ -91,8 +78,8 @@ def check_thread_url(value: str) -> None:
         )
 
 
-def forum_slugs(value: str) -> set[str]:
-    slugs = {slug.strip() for slug in value.split(",") if slug.strip()}
+def forum_slugs(value: object, name: str = "forums") -> set[str]:
+    slugs = {slug.strip() for slug in str(value).split(",") if slug.strip()}
     bad = sorted(slug for slug in slugs if not _SLUG.match(slug))
     if not slugs or bad:
         raise SpiderArgumentError(
@@ -102,16 +89,21 @@ def forum_slugs(value: str) -> set[str]:
     return slugs
 
 
-def whole_number(value: object, name: str) -> int | None:
+def whole_number(value: object, name: str, minimum: int = 1) -> int | None:
     if value in (None, ""):
         return None
     try:
         number = int(str(value))
     except ValueError:
         raise SpiderArgumentError(f"-a {name}= takes a whole number, got {value!r}") from None
-    if number < 1:
-        raise SpiderArgumentError(f"-a {name}= must be at least 1, got {number}")
+    if number < minimum:
+        raise SpiderArgumentError(f"-a {name}= must be at least {minimum}, got {number}")
     return number
+
+
+def render_mode(value: object, name: str = "render") -> None:
+    if value not in RENDER_MODES:
+        raise SpiderArgumentError(f"-a {name}= takes {', '.join(RENDER_MODES)}; got {value!r}")
 
 
 def flag(value: object, name: str) -> bool:
@@ -121,6 +113,19 @@ def flag(value: object, name: str) -> bool:
         return _FLAGS[str(value).strip().lower()]
     except KeyError:
         raise SpiderArgumentError(f"-a {name}= takes 1 or 0, got {value!r}") from None
+
+
+# The checks of the arguments the spider has; an argument without one is taken as given.
+VALUE_CHECKS = {
+    "base_url": check_site_url,
+    "forums": forum_slugs,
+    "thread_url": check_thread_url,
+    "max_threads": whole_number,
+    "max_index_pages": whole_number,
+    "recheck_days": lambda value, name: whole_number(value, name, minimum=0),
+    "incremental": flag,
+    "render": render_mode,
+}
 
 
 def unknown_forums_message(unknown: Iterable[str], known: Iterable[str]) -> str:

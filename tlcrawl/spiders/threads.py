@@ -27,7 +27,7 @@ from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
 from tlcrawl.spiders.arguments import (
-    check_threads_arguments,
+    check_spider_arguments,
     refuse_arguments,
     unknown_forums_message,
 )
@@ -102,7 +102,7 @@ class ThreadsSpider(scrapy.Spider):
         render: str | None = None,
         **kwargs,
     ):
-        check_threads_arguments(locals(), extra=kwargs)  # the named arguments above, and the rest
+        check_spider_arguments(locals(), extra=kwargs)  # the named arguments above, and the rest
         super().__init__(**kwargs)
         self.base_url_arg = base_url
         self.forum_filter = {slug.strip() for slug in (forums or "").split(",") if slug.strip()}
