@@ -70,9 +70,14 @@ def test_a_bad_argument_is_refused_before_any_request(replica, tmp_path, argumen
     process = crawl(tmp_path, *base, "-a", argument)
     assert process.returncode == 2, process.stderr
     assert "Traceback" not in process.stderr
-    assert last_line(process).startswith(f"tlcrawl: {says}")
+    assert last_line(process).startswith(f"tlcrawl: bad argument: {says}")
     assert "Spider opened" not in process.stderr  # nothing was requested
     assert "Task exception was never retrieved" not in process.stderr
+    markdown, data = report(tmp_path)  # where Scrapyd's follow reads every job's result
+    assert data["exit_code"] == 2 and data["verdict"] == last_line(process).removeprefix(
+        "tlcrawl: "
+    )
+    assert "None ran: the crawl was refused before its first request." in markdown
 
 
 def test_an_unknown_forum_is_refused_listing_the_forums(replica, tmp_path):
@@ -98,7 +103,7 @@ def test_an_incremental_crawl_without_mongodb_is_refused(replica, tmp_path):
     assert process.returncode == 2, process.stderr
     assert "Traceback" not in process.stderr
     assert last_line(process) == (
-        "tlcrawl: -a incremental=1 compares with the stored crawl: set MONGODB_URI"
+        "tlcrawl: bad argument: -a incremental=1 compares with the stored crawl: set MONGODB_URI"
     )
 
 
@@ -112,6 +117,8 @@ def test_an_unreachable_database_is_refused_at_start(replica, tmp_path):
     line = last_line(process)
     assert line.startswith("tlcrawl: MongoDB at mongodb://archiver:****@127.0.0.1:"), line
     assert "Spider opened" not in process.stderr
+    _, data = report(tmp_path)
+    assert data["exit_code"] == 3 and "s3cret-pw" not in json.dumps(data)
 
 
 def test_a_good_crawl_exits_0_with_a_report_and_complete_feed_items(replica, tmp_path):

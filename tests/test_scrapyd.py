@@ -266,6 +266,13 @@ def test_follow_shows_progress_and_fails_with_the_crawls_exit_status(scrapyd, de
     followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "200", timeout=230)
     assert followed.returncode == 2, followed.stderr
     assert "exit status 2: bad argument: -a forums=: no subforum 'nosuchforum'" in followed.stderr
+    # Refused before the first request: the crawl still leaves its verdict where follow reads it.
+    typo = scrapyd.ctl("schedule", "threads", "-d", "thread=622006").stdout.strip()
+    followed = scrapyd.ctl("follow", typo, "--interval", "1", "--timeout", "200", timeout=230)
+    assert followed.returncode == 2, followed.stderr
+    assert "bad argument: unknown argument -a thread=; did you mean -a thread_url=?" in (
+        followed.stderr
+    )
 
     slow = scrapyd.ctl(
         "schedule", "threads",

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from tlcrawl.monitoring.verdict import CHECKS_FAILED, Verdict, crawl_verdict
+from tlcrawl.monitoring.report import write_refusal_report
+from tlcrawl.monitoring.verdict import BAD_ARGUMENTS, CHECKS_FAILED, Verdict, crawl_verdict
 
 if TYPE_CHECKING:
     import argparse
@@ -47,6 +48,9 @@ class Command(ScrapyCrawlCommand):
             )
             verdict = crawl_verdict(crawler.stats.get_stats(), expected)
         self.exitcode = verdict.code
+        if verdict is self.start_failure:  # no checks ran: the report says why
+            directory = crawler.settings.get("TLCRAWL_REPORT_DIR") or "data/reports"
+            write_refusal_report(directory, args[0], opts.spargs.get("_job"), verdict)
         if not verdict.ok:
             print(f"tlcrawl: {verdict.reason}", file=sys.stderr)
 
@@ -60,4 +64,7 @@ class Command(ScrapyCrawlCommand):
         if code is None:  # not one of ours: a bug, whose traceback is worth having
             logger.error("The crawl could not start", exc_info=error)
             code = CHECKS_FAILED
-        self.start_failure = Verdict(code, str(error))
+        else:  # also in the log file (a Scrapyd job's), where stderr does not go
+            logger.error("Refused: %s", error)
+        reason = f"bad argument: {error}" if code == BAD_ARGUMENTS else str(error)
+        self.start_failure = Verdict(code, reason)

@@ -94,6 +94,8 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     for check in summary["checks"]:
         result = "passed" if check["failure"] is None else f"**FAILED**: {check['failure']}"
         lines.append(f"| {check['name']} | {result} | {check['description']} |")
+    if not summary["checks"]:
+        lines += ["", "None ran: the crawl was refused before its first request."]
     lines += ["", "## Figures", "", "| figure | value |", "|---|---|"]
     lines += [f"| {label} | {value} |" for label, value in summary["figures"].items()]
     share, before = summary.get("quotes_resolved_share"), summary.get("previous_quotes_share")
@@ -108,6 +110,30 @@ def render_markdown(summary: Mapping[str, Any]) -> str:
     else:
         lines.append("None.")
     return "\n".join(lines) + "\n"
+
+
+def write_refusal_report(directory: str | Path, spider: str, job: str | None, verdict) -> Path:
+    """The report of a crawl refused before it started (bad arguments, no database): no figures,
+    but its verdict, where `scrapyd_ctl.py follow` looks for every job's result."""
+    markdown, data = report_paths(directory, spider, job)
+    now = datetime.now(UTC)
+    summary = {
+        "spider": spider,
+        "job": job,
+        "scope": f"{spider} (refused before the first request)",
+        "started_at": now,
+        "finished_at": now,
+        "elapsed_seconds": 0.0,
+        "finish_reason": None,
+        "exit_code": verdict.code,
+        "verdict": verdict.reason,
+        "checks": [],
+        "figures": {},
+        "faults": {},
+        "stats": {},
+    }
+    write_report(summary, markdown, data)
+    return markdown
 
 
 def write_report(summary: Mapping[str, Any], markdown: Path, data: Path) -> None:
