@@ -64,11 +64,12 @@ db: mongo-env
 #   make scrapyd-start                      # local Scrapyd from .venv, loopback, run dir var/scrapyd/
 #   make scrapyd-deploy [VERSION=<integer>] # build + check + upload the egg; fails on any non-ok answer
 #   make scrapyd-schedule [SPIDER=threads] ARGS="-d base_url=https://tl.net -d forums=games"
-#   make scrapyd-follow JOB=<job id>        # wait; fail unless finish_reason=finished, no ERRORs
+#   make scrapyd-follow JOB=<job id>        # progress lines; exit with the crawl's own exit status
+#   make scrapyd-refresh [ARGS="-d forums=games"]  # incremental crawl unless one is pending/running
 SCRAPYD_CTL := $(BIN)/python deploy/scrapyd_ctl.py
 SPIDER ?= threads
 
-.PHONY: scrapyd-start scrapyd-stop scrapyd-deploy scrapyd-schedule scrapyd-follow
+.PHONY: scrapyd-start scrapyd-stop scrapyd-deploy scrapyd-schedule scrapyd-follow scrapyd-refresh
 
 scrapyd-start: venv
 	$(SCRAPYD_CTL) start
@@ -79,10 +80,13 @@ scrapyd-stop:
 scrapyd-deploy: venv
 	$(SCRAPYD_CTL) deploy $(if $(VERSION),--version $(VERSION))
 
-scrapyd-schedule:
+scrapyd-schedule: venv
 	$(SCRAPYD_CTL) schedule $(SPIDER) $(ARGS)
 
-scrapyd-follow:
+scrapyd-refresh: venv
+	$(SCRAPYD_CTL) refresh $(SPIDER) $(ARGS)
+
+scrapyd-follow: venv
 	@test -n "$(JOB)" || { echo "usage: make scrapyd-follow JOB=<job id>" >&2; exit 2; }
 	$(SCRAPYD_CTL) follow $(JOB)
 # --- end Scrapyd -----------------------------------------------------------------------------

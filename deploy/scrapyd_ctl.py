@@ -1,27 +1,30 @@
-"""Start, deploy to, schedule on and follow jobs of a Scrapyd server (stdlib only).
+"""Start, deploy to, schedule on and follow jobs of a Scrapyd server (with scrapyd-client's
+ScrapydClient for its JSON API).
 
 Connection settings come from the environment, never from the command line:
-  SCRAPYD_URL       the server, e.g. http://127.0.0.1:6800 (the default)
-  SCRAPYD_USERNAME  basic-auth user name
-  SCRAPYD_PASSWORD  basic-auth password (never printed)
+  SCRAPYD_URL         the server, e.g. http://127.0.0.1:6800 (the default)
+  SCRAPYD_USERNAME    basic-auth user name
+  SCRAPYD_PASSWORD    basic-auth password (never printed)
+  TLCRAWL_REPORT_DIR  where the crawls write their reports (as set for Scrapyd; default
+                      var/scrapyd/data/reports, the local Scrapyd's)
 
 Scrapyd answers most mistakes with HTTP 200 and `{"status": "error"}`, `scrapyd-deploy` exits 0
-after such an answer, and a crashed crawl shows up as "finished" in listjobs.json. Every command
-here therefore checks the answer itself and exits non-zero unless the server said "ok" (and, for
-`follow`, unless the job's own log reports `finish_reason: finished` and no ERROR lines).
+after such an answer, and a failed crawl shows up as "finished" in listjobs.json. Every command
+here therefore checks the answer itself and exits non-zero unless the server said "ok"; `follow`
+and `refresh` read a finished job's result from the report the crawl wrote (its verdict and exit
+status, tlcrawl/monitoring/verdict.py), never from its log.
 
     python deploy/scrapyd_ctl.py start     # local Scrapyd from this virtualenv, in var/scrapyd/
     python deploy/scrapyd_ctl.py stop
     python deploy/scrapyd_ctl.py deploy [--version N]
-    python deploy/scrapyd_ctl.py schedule threads -d base_url=https://tl.net -d forums=games
-    python deploy/scrapyd_ctl.py follow JOBID
+    python deploy/scrapyd_ctl.py schedule [--unless-busy] threads -d forums=games
+    python deploy/scrapyd_ctl.py follow JOBID     # progress lines, then the crawl's exit status
+    python deploy/scrapyd_ctl.py refresh [-d forums=games]   # what the systemd timer runs
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
-import base64
 import json
 import os
 import re
@@ -31,11 +34,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 from pathlib import Path
+
+import requests
+from scrapyd_client import ScrapydClient
+from scrapyd_client.exceptions import ErrorResponse, MalformedResponse
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF = ROOT / "deploy" / "scrapyd.conf"
@@ -46,50 +51,58 @@ EGG_MEMBER = re.compile(r"^(tlcrawl/|EGG-INFO/)")
 
 
 class CtlError(Exception):
-    """A failure to report on stderr with exit status 1."""
+    """A failure to report on stderr, with exit status 1 or the failed crawl's own."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-# --- HTTP --------------------------------------------------------------------------------------
+# --- HTTP (scrapyd-client's ScrapydClient) ----------------------------------------------------
 
 
 def server_url() -> str:
     return os.environ.get("SCRAPYD_URL", "").strip().rstrip("/") or DEFAULT_URL
 
 
-def _auth_header() -> dict[str, str]:
-    user = os.environ.get("SCRAPYD_USERNAME", "")
-    password = os.environ.get("SCRAPYD_PASSWORD", "")
-    if not user:
-        return {}
-    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {token}"}
+def client() -> ScrapydClient:
+    return ScrapydClient(
+        server_url(),
+        username=os.environ.get("SCRAPYD_USERNAME", ""),
+        password=os.environ.get("SCRAPYD_PASSWORD", ""),
+    )
 
 
-def request(path: str, data: list[tuple[str, str]] | None = None, raw: bool = False):
-    """GET (data None) or POST form data to the server; return parsed JSON (or bytes if raw).
+def api(call, *args):
+    """Call a ScrapydClient method; raise CtlError for anything but an "ok" answer.
 
-    Raises CtlError for connection failures, HTTP errors and JSON answers whose status isn't "ok".
-    """
-    url = f"{server_url()}/{path.lstrip('/')}"
-    body = urllib.parse.urlencode(data).encode() if data is not None else None
-    req = urllib.request.Request(url, data=body, headers=_auth_header())
+    Scrapyd answers most mistakes with HTTP 200 and `{"status": "error"}` (ScrapydClient raises
+    ErrorResponse), and a refused login with an HTML page (MalformedResponse)."""
     try:
-        with urllib.request.urlopen(req, timeout=60) as response:
-            content = response.read()
-    except urllib.error.HTTPError as e:
-        hint = " (check SCRAPYD_USERNAME/SCRAPYD_PASSWORD)" if e.code == 401 else ""
-        raise CtlError(f"{url}: HTTP {e.code} {e.reason}{hint}") from None
-    except (urllib.error.URLError, OSError) as e:
-        raise CtlError(f"{url}: cannot connect: {getattr(e, 'reason', e)}") from None
-    if raw:
-        return content
+        return call(*args)
+    except ErrorResponse as e:
+        raise CtlError(f"{server_url()}: Scrapyd answered 'error': {e}") from None
+    except MalformedResponse as e:
+        hint = " (check SCRAPYD_USERNAME/SCRAPYD_PASSWORD)" if "Unauthorized" in str(e) else ""
+        raise CtlError(f"{server_url()}: not a JSON answer{hint}: {str(e)[:200]!r}") from None
+    except requests.RequestException as e:
+        raise CtlError(f"{server_url()}: cannot connect: {e.__class__.__name__}") from None
+
+
+def fetch_log(log_url: str, offset: int) -> bytes:
+    """The job log from byte `offset` on (Scrapyd serves logs as static files; no client call)."""
+    url = f"{server_url()}{log_url}"
     try:
-        answer = json.loads(content)
-    except ValueError:
-        raise CtlError(f"{url}: not a JSON answer: {content[:300]!r}") from None
-    if answer.get("status") != "ok":
-        raise CtlError(f"{url}: Scrapyd answered {answer.get('status')!r}: {answer.get('message')}")
-    return answer
+        response = requests.get(
+            url, headers={"Range": f"bytes={offset}-"}, auth=client().auth, timeout=60
+        )
+    except requests.RequestException as e:
+        raise CtlError(f"{url}: cannot connect: {e.__class__.__name__}") from None
+    if response.status_code == 416:  # nothing new
+        return b""
+    if response.status_code not in (200, 206):
+        raise CtlError(f"{url}: HTTP {response.status_code}")
+    return response.content if response.status_code == 206 else response.content[offset:]
 
 
 # --- start / stop ------------------------------------------------------------------------------
@@ -128,7 +141,7 @@ def cmd_start(args: argparse.Namespace) -> None:
         if process.poll() is not None:
             raise CtlError(f"Scrapyd exited with status {process.returncode}; see {log}")
         try:
-            request("daemonstatus.json")
+            api(client().daemonstatus)
         except CtlError:
             time.sleep(0.2)
             continue
@@ -222,52 +235,45 @@ def _roll_back(version: str) -> str:
     broken version would become the latest, and every later job would run it.
     """
     try:
-        versions = request(f"listversions.json?project={PROJECT}")["versions"]
-        if version not in versions:
+        if version not in api(client().versions, PROJECT):
             return ""
-        request("delversion.json", [("project", PROJECT), ("version", version)])
+        api(client().delversion, PROJECT, version)
     except CtlError as e:
         return f"\nWARNING: version {version} stays deployed, delete it by hand: {e}"
     return f"\nRolled back: version {version} deleted from {server_url()}."
 
 
-# --- schedule / follow -------------------------------------------------------------------------
+# --- schedule / follow / refresh ----------------------------------------------------------------
 
 
-def cmd_schedule(args: argparse.Namespace) -> None:
-    data = [("project", PROJECT), ("spider", args.spider)]
-    for pair in args.data:
+def spider_arguments(pairs: list[str]) -> list[tuple[str, str]]:
+    arguments = []
+    for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
             raise CtlError(f"-d {pair!r}: expected NAME=VALUE")
-        data.append((key, value))
-    answer = request("schedule.json", data)
-    print(answer["jobid"])
+        arguments.append((key, value))
+    return arguments
 
 
-STATS_START = "Dumping Scrapy stats:"
+def busy_jobs(spider: str) -> list[dict]:
+    """The spider's jobs that are pending or running."""
+    jobs = api(client().jobs, PROJECT)
+    return [job for state in ("running", "pending") for job in jobs.get(state, [])
+            if job.get("spider") == spider]  # fmt: skip
 
 
-def job_stats(log_text: str) -> dict | None:
-    """The stats Scrapy dumps at the end of a crawl log, or None if the crawl never got there."""
-    start = log_text.rfind(STATS_START)
-    if start < 0:
-        return None
-    block = log_text[start + len(STATS_START) :].lstrip()
-    end = block.find("}")  # stats values are numbers, strings and datetimes: no nested braces
-    if end < 0:
-        return None
-    # The dump is a pprint of a dict; datetimes print as `datetime.datetime(...)`: drop them.
-    text = re.sub(r"datetime\.datetime\([^)]*\)", "None", block[: end + 1])
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
+def cmd_schedule(args: argparse.Namespace) -> None:
+    arguments = spider_arguments(args.data)
+    if args.unless_busy and (busy := busy_jobs(args.spider)):
+        print(f"not scheduled: job {busy[0]['id']} of {args.spider} is still pending or running")
+        return
+    print(api(client().schedule, PROJECT, args.spider, arguments))
 
 
 def find_job(job: str) -> tuple[str, dict | None]:
     """('pending'|'running'|'finished', job entry) or ('missing', None)."""
-    answer = request(f"listjobs.json?project={urllib.parse.quote(PROJECT)}")
+    answer = api(client().jobs, PROJECT)
     for state in ("finished", "running", "pending"):
         for entry in answer.get(state, []):
             if entry["id"] == job:
@@ -275,41 +281,85 @@ def find_job(job: str) -> tuple[str, dict | None]:
     return "missing", None
 
 
+def report_dir() -> Path:
+    """Where crawls write their reports: TLCRAWL_REPORT_DIR (in the environment Scrapyd and this
+    script share), else the default under the local Scrapyd's run directory."""
+    configured = os.environ.get("TLCRAWL_REPORT_DIR")
+    return Path(configured) if configured else ROOT / "var" / "scrapyd" / "data" / "reports"
+
+
+def job_report(entry: dict) -> dict:
+    """The report the crawl wrote (tlcrawl/monitoring/report.py), or CtlError if it wrote none."""
+    path = report_dir() / f"{entry.get('spider', 'threads')}-{entry['id']}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CtlError(
+            f"job {entry['id']} ended without a report ({path}): it never started (bad arguments, "
+            f"database unreachable) or crashed; see its log at {server_url()}{entry.get('log_url')}"
+        ) from None
+
+
+def _show_progress(entry: dict, offset: int) -> int:
+    """Print the job log's progress lines written since `offset`; return the new offset."""
+    if not entry.get("log_url"):
+        return offset
+    chunk = fetch_log(entry["log_url"], offset)
+    complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for next time
+    for line in complete.decode("utf-8", errors="replace").splitlines():
+        if "Progress: " in line:
+            print(line, flush=True)
+    return offset + len(complete)
+
+
 def follow(job: str, timeout: float, interval: float = 2.0) -> dict:
-    """Wait for the job to finish; return its stats. Raises CtlError unless the crawl succeeded."""
+    """Wait for the job, printing its progress lines; return its report. Raises CtlError unless
+    the crawl's own verdict (exit status 0) says it succeeded."""
     deadline = time.monotonic() + timeout
+    offset = 0
     while True:
         state, entry = find_job(job)
-        if state == "finished":
-            break
         if state == "missing":
             raise CtlError(f"job {job} is unknown to {server_url()}")
+        if state != "pending":
+            offset = _show_progress(entry, offset)
+        if state == "finished":
+            break
         if time.monotonic() > deadline:
             raise CtlError(f"job {job} still {state} after {timeout} s")
         time.sleep(interval)
-    log_url = entry.get("log_url")
-    if not log_url:
-        raise CtlError(f"job {job} finished, but Scrapyd keeps no log (logs_dir is empty)")
-    # The whole log: Twisted's static files answer 500 to a suffix Range longer than the file.
-    log_text = request(log_url, raw=True).decode("utf-8", errors="replace")
-    stats = job_stats(log_text)
-    if stats is None:
-        tail = "\n".join(log_text.splitlines()[-20:])
-        raise CtlError(f"job {job} ended without Scrapy stats (crashed?); log tail:\n{tail}")
-    errors = stats.get("log_count/ERROR", 0)
-    reason = stats.get("finish_reason")
-    summary = (
-        f"job {job}: finish_reason={reason} items={stats.get('item_scraped_count', 0)} "
-        f"errors={errors} log={server_url()}{log_url}"
-    )
-    if reason != "finished" or errors:
-        raise CtlError(summary)
+    report = job_report(entry)
+    summary = f"job {job}: exit status {report['exit_code']}: {report['verdict']}"
+    if report["exit_code"] != 0:
+        raise CtlError(summary, report["exit_code"])
     print(summary)
-    return stats
+    return report
 
 
 def cmd_follow(args: argparse.Namespace) -> None:
     follow(args.job, args.timeout, args.interval)
+
+
+def cmd_refresh(args: argparse.Namespace) -> None:
+    """For the timer: schedule an incremental crawl unless one is pending or running, and fail
+    (after scheduling) when the spider's last finished job failed, so that it gets noticed."""
+    busy = busy_jobs(args.spider)
+    if busy:
+        print(f"not scheduled: job {busy[0]['id']} of {args.spider} is still pending or running")
+    else:
+        arguments = [("incremental", "1"), *spider_arguments(args.data)]
+        print(f"scheduled job {api(client().schedule, PROJECT, args.spider, arguments)}")
+    finished = [job for job in api(client().jobs, PROJECT).get("finished", [])
+                if job.get("spider") == args.spider]  # fmt: skip
+    if finished:
+        last = max(finished, key=lambda job: job.get("end_time") or "")
+        report = job_report(last)
+        if report["exit_code"] != 0:
+            raise CtlError(
+                f"the last job {last['id']} failed: exit status {report['exit_code']}: "
+                f"{report['verdict']}",
+                report["exit_code"],
+            )
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -343,20 +393,35 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="spider argument, or setting=NAME=VALUE, as with curl -d",
     )
+    schedule.add_argument(
+        "--unless-busy",
+        action="store_true",
+        help="do nothing while a job of this spider is pending or running",
+    )
     schedule.set_defaults(func=cmd_schedule)
 
-    follow_ = sub.add_parser("follow", help="wait for a job; fail unless it finished cleanly")
+    follow_ = sub.add_parser(
+        "follow", help="show a job's progress; exit with its verdict (0: passed its checks)"
+    )
     follow_.add_argument("job")
     follow_.add_argument("--timeout", type=float, default=24 * 3600)
     follow_.add_argument("--interval", type=float, default=5)
     follow_.set_defaults(func=cmd_follow)
+
+    refresh = sub.add_parser(
+        "refresh",
+        help="schedule an incremental crawl unless one is pending/running; fail if the last failed",
+    )
+    refresh.add_argument("spider", nargs="?", default="threads")
+    refresh.add_argument("-d", dest="data", action="append", default=[], metavar="NAME=VALUE")
+    refresh.set_defaults(func=cmd_refresh)
 
     args = parser.parse_args(argv)
     try:
         args.func(args)
     except CtlError as e:
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ KINDS = {
     ThreadProgressItem: "thread_progress",
     PostDeletedItem: "post_deleted",
 }
+# Crawl reports and their history stay out of the checkout, and out of the next test run.
+REPORT_DIR = tempfile.mkdtemp(prefix="tlcrawl-test-reports-")
 
 
 @dataclass
@@ -70,6 +73,7 @@ def crawl_settings(**overrides: Any) -> dict[str, Any]:
             "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
             "LOG_LEVEL": "INFO",
             "MONGODB_URI": "",
+            "TLCRAWL_REPORT_DIR": REPORT_DIR,
         },
         priority="cmdline",
     )

@@ -91,17 +91,21 @@ async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
 
 
 @pytest_twisted.ensureDeferred
-async def test_forums_argument_limits_the_crawl_and_names_unknown_slugs(small_truth):
+async def test_forums_argument_limits_the_crawl_and_refuses_unknown_slugs(small_truth):
     server, truth = small_truth
     slugs = sorted(by_type(truth, "forum"))
     assert len(slugs) == 2
     wanted, _other = slugs
-    result = await run_crawl(base_url=server.url, forums=f"{wanted},no-such-forum")
+    result = await run_crawl(base_url=server.url, forums=wanted)
     assert set(result.of("forum")) == {wanted}
     assert {post["forum"] for post in result.of("post").values()} == {wanted}
     expected = {k for k, v in by_type(truth, "thread").items() if v["forum"] == wanted}
     assert set(result.of("thread")) == expected
-    assert result.stats["forum_list/unknown_slug"] == 1
+    # A misspelled slug would silently narrow the crawl: refused, naming the valid slugs.
+    refused = await run_crawl(base_url=server.url, forums=f"{wanted},no-such-forum")
+    assert refused.items == []
+    assert refused.stats["finish_reason"] == "bad_arguments"
+    assert refused.stats["arguments/refused"].endswith(f"the subforums are: {','.join(slugs)}")
 
 
 @pytest_twisted.ensureDeferred

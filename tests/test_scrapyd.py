@@ -74,6 +74,8 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
         SCRAPYD_USERNAME="tlcrawl-test",
         SCRAPYD_PASSWORD=secrets.token_urlsafe(16),
         HOME=str(run_dir),  # no ~/.scrapyd.conf or ~/.netrc of the person running the tests
+        # Crawls (Scrapyd's children) write their reports here; follow and refresh read them.
+        TLCRAWL_REPORT_DIR=str(run_dir / "reports"),
     )
     server = Scrapyd(url, env, run_dir)
     started = server.ctl("start", "--run-dir", str(run_dir), "--timeout", "60")
@@ -200,11 +202,12 @@ def test_a_scheduled_crawl_stores_the_replica_forum_in_mongodb(
     assert scheduled.returncode == 0, scheduled.stderr
     job = scheduled.stdout.strip()
 
-    # follow: waits for the job, reads its log; exit 0 only for finish_reason=finished, no ERRORs.
+    # follow: waits for the job; exits with the crawl's own verdict, read from its report.
     followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "300", timeout=330)
     assert followed.returncode == 0, followed.stderr
-    assert "finish_reason=finished" in followed.stdout
-    assert "errors=0" in followed.stdout
+    assert f"job {job}: exit status 0: the crawl finished and passed its checks" in followed.stdout
+    report = json.loads((scrapyd.run_dir / "reports" / f"threads-{job}.json").read_text())
+    assert report["job"] == job and report["exit_code"] == 0
     log = (scrapyd.run_dir / "logs" / "tlcrawl" / "threads" / f"{job}.log").read_text()
     assert "'finish_reason': 'finished'" in log
     assert "log_count/ERROR" not in log
@@ -230,26 +233,96 @@ def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    # Scheduled with curl, as tlcrawl-crawl.service does.
-    scheduled = subprocess.run(
-        [
-            str(ROOT / "deploy" / "tlcrawl-schedule.sh"),
-            "-d", f"base_url={closed}",
-            "-d", "setting=RETRY_TIMES=0",
-            "-d", "setting=MONGODB_URI=",
-        ],
-        env=scrapyd.env,
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
+    scheduled = scrapyd.ctl(
+        "schedule", "threads",
+        "-d", f"base_url={closed}",
+        "-d", "setting=RETRY_TIMES=0",
+        "-d", "setting=MONGODB_URI=",
     )  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
-    answer = json.loads(scheduled.stdout)
-    assert answer["status"] == "ok"
-    job = answer["jobid"]
+    job = scheduled.stdout.strip()
     followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "120", timeout=150)
     assert followed.returncode == 1
-    assert f"job {job}: finish_reason=" in followed.stderr
+    assert f"job {job}: exit status 1: the crawl failed its checks: collected, errors" in (
+        followed.stderr
+    )
     finished = scrapyd.get("listjobs.json?project=tlcrawl")["finished"]
     assert job in [entry["id"] for entry in finished]  # Scrapyd itself reports no failure
+
+
+def _wait_until_finished(scrapyd, job: str) -> None:
+    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "200", timeout=230)
+    assert "still" not in followed.stderr, followed.stderr
+
+
+def test_follow_shows_progress_and_fails_with_the_crawls_exit_status(scrapyd, deployed, replica):
+    server = replica(*REPLICA, "--slow-rate", "0.5", "--slow-seconds", "0.5")
+    job = scrapyd.ctl(
+        "schedule", "threads",
+        "-d", f"base_url={server.url}",
+        "-d", f"forums={FORUM},nosuchforum",  # refused once the forum list is read: exit 2
+        "-d", "setting=MONGODB_URI=",
+    ).stdout.strip()  # fmt: skip
+    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "200", timeout=230)
+    assert followed.returncode == 2, followed.stderr
+    assert "exit status 2: bad argument: -a forums=: no subforum 'nosuchforum'" in followed.stderr
+    # Refused before the first request: the crawl still leaves its verdict where follow reads it.
+    typo = scrapyd.ctl("schedule", "threads", "-d", "thread=622006").stdout.strip()
+    followed = scrapyd.ctl("follow", typo, "--interval", "1", "--timeout", "200", timeout=230)
+    assert followed.returncode == 2, followed.stderr
+    assert "bad argument: unknown argument -a thread=; did you mean -a thread_url=?" in (
+        followed.stderr
+    )
+
+    slow = scrapyd.ctl(
+        "schedule", "threads",
+        "-d", f"base_url={server.url}",
+        "-d", "setting=MONGODB_URI=",
+        "-d", "setting=CONCURRENT_REQUESTS=1",
+        "-d", "setting=TLCRAWL_PROGRESS_INTERVAL=0.5",
+    ).stdout.strip()  # fmt: skip
+    followed = scrapyd.ctl("follow", slow, "--interval", "0.5", "--timeout", "200", timeout=230)
+    assert followed.returncode == 0, followed.stderr
+    progress = [line for line in followed.stdout.splitlines() if "Progress: threads " in line]
+    assert progress, followed.stdout
+    assert f"job {slow}: exit status 0: the crawl finished and passed its checks" in followed.stdout
+
+
+def test_refresh_never_stacks_jobs_and_notices_a_failed_one(
+    scrapyd, deployed, replica, mongo_server, mongo_db_name
+):
+    server = replica(*REPLICA, "--slow-rate", "0.5", "--slow-seconds", "0.5")
+    refresh = [
+        "refresh",
+        "-d", f"base_url={server.url}",
+        "-d", f"setting=MONGODB_URI={mongo_server.url}",
+        "-d", f"setting=MONGODB_DATABASE={mongo_db_name}",
+        "-d", "setting=CONCURRENT_REQUESTS=1",
+    ]  # fmt: skip
+    # A failed job first: the refresh schedules anyway, and fails so that the unit shows it.
+    failed = scrapyd.ctl("schedule", "threads", "-d", "forums=nosuchforum",
+                         "-d", f"base_url={server.url}", "-d", "setting=MONGODB_URI=")  # fmt: skip
+    _wait_until_finished(scrapyd, failed.stdout.strip())
+    first = scrapyd.ctl(*refresh)
+    assert first.returncode == 2, first.stderr
+    assert first.stdout.startswith("scheduled job ")
+    assert f"the last job {failed.stdout.strip()} failed: exit status 2" in first.stderr
+    job = first.stdout.split()[-1]
+    # While that crawl is pending or running, another refresh schedules nothing.
+    second = scrapyd.ctl(*refresh)
+    assert second.stdout.startswith(f"not scheduled: job {job} of threads is still pending")
+    jobs = scrapyd.get("listjobs.json?project=tlcrawl")
+    assert [e["id"] for e in jobs["pending"] + jobs["running"]] == [job]
+    _wait_until_finished(scrapyd, job)
+    report = json.loads((scrapyd.run_dir / "reports" / f"threads-{job}.json").read_text())
+    assert report["exit_code"] == 0, report["verdict"]
+    # The last job passed: the next refresh succeeds, and refreshes: nothing changed on the
+    # replica, so every thread is skipped as unchanged.
+    third = scrapyd.ctl(*refresh)
+    assert third.returncode == 0, third.stderr
+    again = third.stdout.split()[-1]
+    _wait_until_finished(scrapyd, again)
+    report = json.loads((scrapyd.run_dir / "reports" / f"threads-{again}.json").read_text())
+    assert report["exit_code"] == 0, report["verdict"]
+    assert report["stats"]["threads/unchanged_skipped"] == 3  # the replica's 3 threads
+    assert report["stats"].get("posts/yielded", 0) == 0

@@ -108,3 +108,31 @@ PLAYWRIGHT_ABORT_REQUEST = "tlcrawl.rendering.browser.abort_request"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
 # Seconds a rendered page may take to get past a challenge and show its posts, then it fails.
 TLCRAWL_RENDER_TIMEOUT = 20
+
+# --- Operations: exit status, checks, report, progress (tlcrawl/monitoring/, README "Crawling
+# the real site") ---------------------------------------------------------------------------------
+# `scrapy crawl` exits non-zero when the crawl failed or lost data (Scrapy's exits 0 regardless).
+COMMANDS_MODULE = "tlcrawl.commands"
+EXTENSIONS = {
+    # Before the first request: arguments that need the database, and the database answering.
+    "tlcrawl.monitoring.preflight.Preflight": 0,
+    "tlcrawl.monitoring.progress.ProgressLog": 500,
+    "spidermon.contrib.scrapy.extensions.Spidermon": 500,
+}
+TLCRAWL_PREFLIGHT_DB_SECONDS = 5  # how long MongoDB may take to answer the check at start
+TLCRAWL_PROGRESS_INTERVAL = 60  # seconds between progress lines (0: none)
+# Checks at the end of every crawl (tlcrawl/monitoring/monitors.py); results go to the stats
+# (checks/*), a report file per crawl and, when a check fails, the notification webhook.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["tlcrawl.monitoring.monitors.CrawlChecks"]
+TLCRAWL_REPORT_DIR = os.environ.get("TLCRAWL_REPORT_DIR", "data/reports")
+TLCRAWL_EXPECTED_FINISH_REASONS = ["finished"]
+TLCRAWL_MAX_ERRORS = 0  # ERROR log lines a crawl may have and still pass
+TLCRAWL_MAX_PAGES_WITHOUT_POSTS = 0  # thread pages without posts (the markup changed?)
+# A crawl whose share of quotes resolved drops more than this below the previous crawl's fails.
+TLCRAWL_MAX_QUOTES_RESOLVED_DROP = 0.05
+# Where a failing check is reported: a URL that takes a JSON POST {"text": ...} (Slack-style
+# incoming webhook). A secret: from the environment only, never logged.
+TLCRAWL_NOTIFY_WEBHOOK = os.environ.get("TLCRAWL_NOTIFY_WEBHOOK", "")
+# Items in a feed are complete without MongoDB: crawled_at is set just before the writer.
+ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 850}

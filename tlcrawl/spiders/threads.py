@@ -38,6 +38,15 @@ from tlcrawl.parsing import urls
 from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
 from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_page
+from tlcrawl.spiders.arguments import (
+    SpiderArgumentError,
+    check_spider_arguments,
+    flag,
+    forum_slugs,
+    refuse_arguments,
+    unknown_forums_message,
+    whole_number,
+)
 from tlcrawl.spiders.refresh import plan_threads
 from tlcrawl.spiders.thread_state import (
     POSTS_PER_PAGE,
@@ -97,22 +106,6 @@ class ForumProgress:
         return not self.reading and not self.wants_page and not self.threads_pending
 
 
-def _bool_arg(value: str | bool | None) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _int_arg(value: str | int | None, name: str, minimum: int = 1) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValueError(f"-a {name}= takes a whole number, got {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"-a {name}= must be at least {minimum}, got {number}")
-    return number
-
-
 class ThreadsSpider(scrapy.Spider):
     name = "threads"
 
@@ -128,17 +121,16 @@ class ThreadsSpider(scrapy.Spider):
         render: str | None = None,
         **kwargs,
     ):
+        check_spider_arguments(locals(), extra=kwargs)  # the named arguments above, and the rest
         super().__init__(**kwargs)
         self.base_url_arg = base_url
-        self.forum_filter = {slug.strip() for slug in (forums or "").split(",") if slug.strip()}
+        self.forum_filter = forum_slugs(forums) if forums else set()
         self.thread_url = thread_url
-        self.max_threads = _int_arg(max_threads, "max_threads")
-        self.max_index_pages = _int_arg(max_index_pages, "max_index_pages")
-        self.recheck_days = _int_arg(recheck_days, "recheck_days", minimum=0)
-        if render not in (None, "auto", "always", "never"):
-            raise ValueError(f"-a render= takes auto, always or never, got {render!r}")
+        self.max_threads = whole_number(max_threads, "max_threads")
+        self.max_index_pages = whole_number(max_index_pages, "max_index_pages")
+        self.recheck_days = whole_number(recheck_days, "recheck_days", minimum=0)
         self.render = render  # None: the TLCRAWL_RENDER setting decides (tlcrawl.rendering)
-        self.incremental = _bool_arg(incremental) or bool(self.recheck_days)
+        self.incremental = flag(incremental, "incremental") or bool(self.recheck_days)
         self.archive_db = None  # the stored archive, when MONGODB_URI is set
         self.threads: dict[int, ThreadState] = {}
         self.forums: dict[str, ForumProgress] = {}
@@ -150,6 +142,17 @@ class ThreadsSpider(scrapy.Spider):
         self.waiting: deque[tuple[IndexRow, RefreshPlan, ForumProgress | None]] = deque()
         self.active = 0
         self.site_now: datetime | None = None  # the newest last post seen: the site's clock
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        if crawler.settings.get("JOBDIR"):
+            # Scrapy's JOBDIR keeps the scheduler's queue, not the threads waiting in the spider
+            # nor what the writer had buffered: a resume from it would silently lose threads.
+            raise SpiderArgumentError(
+                "-s JOBDIR= is not supported: to resume an interrupted crawl, run it again with "
+                "-a incremental=1 (it fetches only what the archive lacks)"
+            )
+        return super().from_crawler(crawler, *args, **kwargs)
 
     # --- start -------------------------------------------------------------------------------
 
@@ -211,8 +214,10 @@ class ThreadsSpider(scrapy.Spider):
         wanted = [
             forum for forum in forums if not self.forum_filter or forum.slug in self.forum_filter
         ]
-        for missing in self.forum_filter - {forum.slug for forum in forums}:
-            self._problem("forum_list/unknown_slug", response.url, f"no subforum {missing!r}")
+        unknown = self.forum_filter - {forum.slug for forum in forums}
+        if forums and unknown:
+            message = unknown_forums_message(unknown, [forum.slug for forum in forums])
+            raise refuse_arguments(self.crawler, message)
         if self.incremental and wanted:
             slugs = [forum.slug for forum in wanted]
             self.synced = await self._archive(

@@ -1,0 +1,98 @@
+"""The verdict (exit status) and the checks, from stats alone: the same stats always give the same
+verdict, whichever command ran the crawl (or a re-parse)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scrapy.utils.test import get_crawler
+from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
+
+from tlcrawl.monitoring import history
+from tlcrawl.monitoring.monitors import CrawlChecks
+from tlcrawl.monitoring.verdict import crawl_verdict
+from tlcrawl.spiders.threads import ThreadsSpider
+
+GOOD = {"finish_reason": "finished", "item_scraped_count": 120, "posts/yielded": 100}
+
+
+@pytest.mark.parametrize(
+    ("stats", "code", "starts"),
+    [
+        (GOOD, 0, "the crawl finished and passed its checks"),
+        ({**GOOD, "arguments/refused": "-a forums=: no subforum 'x'"}, 2,
+         "bad argument: -a forums"),
+        ({**GOOD, "mongodb/dead_letter": 7}, 3, "7 documents could not be written to MongoDB"),
+        ({**GOOD, "checks/failed/markup": "the site's markup looks changed"}, 1,
+         "the crawl failed its checks: markup"),
+        ({**GOOD, "finish_reason": "shutdown"}, 1,
+         "the crawl did not finish: finish_reason=shutdown"),
+        # Bad arguments outrank everything else they cause; lost documents outrank failed checks.
+        ({"finish_reason": "bad_arguments", "arguments/refused": "x", "checks/failed/errors": 1},
+         2, "bad argument: x"),
+        ({**GOOD, "mongodb/dead_letter": 1, "checks/failed/dead_letters": 1}, 3, "1 documents"),
+    ],
+)  # fmt: skip
+def test_the_verdict_of_a_crawl(stats, code, starts):
+    verdict = crawl_verdict(stats)
+    assert (verdict.code, verdict.reason[: len(starts)]) == (code, starts)
+
+
+def run_checks(tmp_path, stats: dict, **spider_args) -> dict:
+    """Run the end-of-crawl checks on these stats (as Spidermon does at spider close)."""
+    crawler = get_crawler(ThreadsSpider, {"TLCRAWL_REPORT_DIR": str(tmp_path), "MONGODB_URI": ""})
+    crawler.spider = ThreadsSpider.from_crawler(crawler, **spider_args)
+    crawler.stats.open_spider()
+    crawler.stats.set_stats(dict(stats))
+    SpiderMonitorRunner(spider=crawler.spider).run(
+        CrawlChecks(crawler=crawler), stats=crawler.stats.get_stats(), crawler=crawler,
+        spider=crawler.spider, stats_history=[], job=None,
+    )  # fmt: skip
+    return crawler.stats.get_stats()
+
+
+def test_a_changed_markup_is_called_out_in_stats_and_report(tmp_path):
+    stats = run_checks(tmp_path, {**GOOD, "thread_page/no_posts": 12, "posts/missing_field": 3})
+    assert stats["checks/failed/markup"] == (
+        "the site's markup looks changed: 12 thread pages without posts, "
+        "3 posts missing a required field"
+    )
+    (markdown,) = tmp_path.glob("threads-*.md")
+    text = markdown.read_text()
+    assert "**FAILED** (exit status 1)" in text
+    assert "| markup | **FAILED**: the site's markup looks changed: 12 thread pages" in text
+    assert "Traceback" not in text
+
+
+def test_posts_missing_from_threads_fail_the_crawl(tmp_path):
+    stats = run_checks(tmp_path, {**GOOD, "threads/posts_missing": 5, "threads/short": 2})
+    assert stats["checks/failed/posts_stored"] == (
+        "5 posts missing from 2 threads (announced but not stored)"
+    )
+    assert crawl_verdict(stats).code == 1
+
+
+def test_quotes_resolved_are_compared_with_the_previous_crawl_of_the_same_scope(tmp_path):
+    first = run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 90})
+    assert not [key for key in first if key.startswith("checks/failed/")]
+    # Another scope (one forum) is not compared with the first crawl.
+    other = run_checks(
+        tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 50}, forums="games"
+    )
+    assert "checks/failed/quotes_resolved" not in other
+    # The same scope, resolving far fewer: fails, naming both shares.
+    worse = run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 80})
+    assert worse["checks/failed/quotes_resolved"].startswith(
+        "80.0% of quotes resolved, down from 90.0% in the previous crawl"
+    )
+    summaries = [
+        json.loads(line) for line in (tmp_path / history.HISTORY_FILE).read_text().splitlines()
+    ]
+    assert [s["quotes_resolved_share"] for s in summaries] == [0.9, 0.5, 0.8]
+    assert [s["exit_code"] for s in summaries] == [0, 0, 1]
+
+
+def test_a_crawl_that_collected_nothing_fails(tmp_path):
+    stats = run_checks(tmp_path, {"finish_reason": "finished"})
+    assert stats["checks/failed/collected"] == "nothing was collected: no forum, thread or post"

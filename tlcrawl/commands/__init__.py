@@ -1,0 +1,1 @@
+"""Project commands (COMMANDS_MODULE): `crawl` exits with the crawl's verdict."""
