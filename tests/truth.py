@@ -18,7 +18,6 @@ NOT_IN_TRUTH = frozenset(
         "complete",
         "pages_stored",
         "synced_at",
-        "writes_lost",
     }
 )
 # Quote parents and what follows from them are measured as precision/recall (test_e2e_quotes).

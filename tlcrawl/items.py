@@ -40,8 +40,6 @@ class ThreadItem:
     complete: bool = True
     # Pages 1..pages_stored are durably stored (a resume checkpoint; see ThreadProgressItem).
     pages_stored: int | None = None
-    # True when documents of the thread were dead-lettered: only the checkpoint can be trusted.
-    writes_lost: bool = False
     crawled_at: datetime | None = None
 
 
@@ -57,6 +55,9 @@ class ThreadProgressItem:
     _id: int
     pages_stored: int
     complete: bool = False
+    # Known once post #1 is stored; a crawl resumed past page 1 never sees it again.
+    author: str | None = None
+    first_post_at: datetime | None = None
 
 
 @dataclass

@@ -69,7 +69,10 @@ ITEM_PIPELINES = {
 # MongoDB: an empty MONGODB_URI switches the writer off (feeds alone still work).
 MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
 MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
-MONGODB_BATCH_SIZE = 500  # documents per unordered bulk upsert
+# Documents per unordered bulk upsert. Small enough that the writer holds little that a kill -9
+# would lose (at most about three batches: the buffer and two queued flushes, ~12 thread pages),
+# large enough that a polite crawl (a page is ~25 documents) fills a batch every second or two.
+MONGODB_BATCH_SIZE = 100
 MONGODB_FLUSH_SECONDS = 2.0  # the longest a document waits in the writer's buffer
 # A failed flush (server down, timeout) is retried with exponential backoff for this long; each
 # attempt waits at most the URI's serverSelectionTimeoutMS (default 30 s). Then it is dead-lettered.

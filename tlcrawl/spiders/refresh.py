@@ -34,18 +34,16 @@ def is_unchanged(stored: StoredThread | None, row: IndexRow) -> bool:
 
 
 def resume_page(stored: StoredThread | None, live_posts: int) -> int:
-    """The page of the last stored post that can be trusted (1: fetch the whole thread).
+    """The page of the last stored post, or the page after the checkpoint if that comes first
+    (1: fetch the whole thread).
 
-    Posts are written in page order, so the stored ones are the thread's first `live_posts`
-    (the check at that page catches a gap). Where writes were lost, a gap may hide behind
-    later posts: only the checkpoint's pages are known to be whole.
+    Posts are written in page order, so the stored ones are the thread's first `live_posts` (the
+    check at that page catches a gap). But only the checkpoint's pages are known to have their
+    users stored too, and no gap from lost writes: pages after it are released again.
     """
     if stored is None or live_posts == 0:
         return 1
-    last = page_of(live_posts)
-    if stored.writes_lost:
-        last = min(last, stored.pages_stored or 1)
-    return last
+    return max(1, min(page_of(live_posts), (stored.pages_stored or 0) + 1))
 
 
 def plan_thread(

@@ -533,7 +533,15 @@ class ThreadsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("posts/yielded", len(page.posts))
             items += [*page.posts, *page.users]
         if pages and state.stored_through:
-            items.append(ThreadProgressItem(_id=state.thread_id, pages_stored=state.stored_through))
+            first = state.first_post
+            items.append(
+                ThreadProgressItem(
+                    _id=state.thread_id,
+                    pages_stored=state.stored_through,
+                    author=first.author if first else None,
+                    first_post_at=first.posted_at if first else None,
+                )
+            )
         state.stamp_items(items)  # now: while the await below runs, other pages may be released
         if state.complete:
             tail = [*await self._tombstones(state), self._finish_thread(state)]

@@ -26,7 +26,6 @@ class StoredThread:
     last_post_at: datetime | None
     complete: bool
     pages_stored: int | None  # pages 1..pages_stored are durably stored
-    writes_lost: bool = False  # posts after the checkpoint may be missing
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,6 @@ class StoredPost:
 
 def stored_threads(db: Database, thread_ids: list[int]) -> dict[int, StoredThread]:
     fields = {"replies": 1, "last_post_at": 1, "complete": 1, "pages_stored": 1, "pages": 1}
-    fields["writes_lost"] = 1
     found = {}
     for doc in db[THREADS].find({"_id": {"$in": thread_ids}}, fields):
         complete = doc.get("complete", True)
@@ -54,7 +52,6 @@ def stored_threads(db: Database, thread_ids: list[int]) -> dict[int, StoredThrea
             doc.get("last_post_at"),
             complete,
             pages_stored,
-            bool(doc.get("writes_lost")),
         )
     return found
 

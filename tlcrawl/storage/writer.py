@@ -162,7 +162,6 @@ def hold_back(thread_docs: list[Document], tainted: set[int]) -> int:
     for doc in thread_docs:
         if EVERY_THREAD in tainted or doc["_id"] in tainted:
             doc["complete"] = False
-            doc["writes_lost"] = True
             doc["pages_stored"] = None  # null fields are not $set: the stored value stays
             held += 1
     return held
