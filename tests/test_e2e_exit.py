@@ -107,6 +107,16 @@ def test_an_incremental_crawl_without_mongodb_is_refused(replica, tmp_path):
     )
 
 
+def test_jobdir_is_refused_naming_the_supported_way_to_resume(replica, tmp_path):
+    server = replica(*SMALL)
+    process = crawl(tmp_path, "-a", f"base_url={server.url}", "-s", f"JOBDIR={tmp_path / 'job'}")
+    assert process.returncode == 2, process.stderr
+    assert "Traceback" not in process.stderr
+    assert last_line(process).startswith("tlcrawl: bad argument: -s JOBDIR= is not supported")
+    assert "-a incremental=1" in last_line(process)
+    assert "Spider opened" not in process.stderr
+
+
 def test_an_unreachable_database_is_refused_at_start(replica, tmp_path):
     server = replica(*SMALL)
     uri = f"mongodb://archiver:s3cret-pw@127.0.0.1:{closed_port()}/"
