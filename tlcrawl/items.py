@@ -36,6 +36,8 @@ class ThreadItem:
     # False when a page failed or stayed cut short: an incremental crawl comes back to the thread.
     complete: bool = True
     crawled_at: datetime | None = None
+    # The WARC file and record of the page this was read from (tlcrawl.warc); None: no capture.
+    source: dict[str, str] | None = None
 
 
 @dataclass
@@ -61,6 +63,8 @@ class PostItem:
     tl_plus: bool = False
     content_hash: str | None = None
     crawled_at: datetime | None = None
+    # The WARC file and record of the page this was read from (tlcrawl.warc); None: no capture.
+    source: dict[str, str] | None = None
 
 
 @dataclass

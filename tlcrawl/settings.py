@@ -83,3 +83,11 @@ PLAYWRIGHT_ABORT_REQUEST = "tlcrawl.rendering.browser.abort_request"
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
 # Seconds a rendered page may take to get past a challenge and show its posts, then it fails.
 TLCRAWL_RENDER_TIMEOUT = 20
+
+# --- Raw pages as WARC (tlcrawl/warc/) ----------------------------------------------------------
+# Every response the crawl receives is kept as WARC request/response records under this directory,
+# one gzip file set per crawl (`tlcrawl reparse` reads them back). Empty switches capture off.
+TLCRAWL_WARC_DIR = os.environ.get("TLCRAWL_WARC_DIR", "data/warc")
+TLCRAWL_WARC_MAX_BYTES = 1_000_000_000  # start a new file once one holds this many bytes
+# Closest to the downloader (after HttpCacheMiddleware, 900): sees each response as it came.
+DOWNLOADER_MIDDLEWARES["tlcrawl.warc.capture.WarcCaptureMiddleware"] = 950

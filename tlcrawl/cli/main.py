@@ -33,6 +33,7 @@ from tlcrawl.cli.support import (
     table,
     when,
 )
+from tlcrawl.warc import cli as warc_cli
 
 app = typer.Typer(
     name="tlcrawl",
@@ -383,6 +384,10 @@ def _write_graph(source: str, output: Path) -> None:
         output.write_bytes(data)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", USAGE)
+
+
+# `tlcrawl reparse` lives with the WARC code (tlcrawl/warc/cli.py).
+app.command()(warc_cli.reparse)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from tlcrawl.parsing.thread_page import ParsedPost, ThreadPage, parse_thread_pag
 from tlcrawl.spiders.assembler import ThreadAssembler
 from tlcrawl.storage.client import open_client
 from tlcrawl.storage.known_threads import is_unchanged, stored_thread_marks
+from tlcrawl.warc import source_of
 
 POSTS_PER_PAGE = 20
 # Pages of started threads outrank the first pages of new threads, which outrank index pages: a
@@ -65,6 +66,7 @@ class ThreadState:
     partial: dict[int, list[PostItem]] = field(default_factory=dict)  # cut-short pages' posts
     incomplete: bool = False  # a page failed or stayed cut short: the next crawl must come back
     authors: set[str] = field(default_factory=set)
+    source: dict | None = None  # WARC record of first_page (tlcrawl.warc)
 
 
 def _bool_arg(value: str | bool | None) -> bool:
@@ -221,6 +223,10 @@ class ThreadsSpider(scrapy.Spider):
 
     # --- thread pages ------------------------------------------------------------------------
 
+    def thread_request(self, url: str) -> scrapy.Request:
+        """A thread's first page, from any URL of it (tlcrawl.warc.reparse starts threads)."""
+        return self._first_thread_request(url)
+
     def _thread_page_request(
         self,
         canonical_url: str,
@@ -246,6 +252,7 @@ class ThreadsSpider(scrapy.Spider):
             return
         state = self._thread_state(parsed)
         if state.assembler is None:
+            state.source = source_of(response.meta)
             yield from self._start_thread(state, parsed)
         page = response.meta.get("thread_page", parsed.page)
         if page != parsed.page:  # posts were deleted since the pager was read: no such page now
@@ -257,6 +264,8 @@ class ThreadsSpider(scrapy.Spider):
         whole = document_is_whole(response.body)
         # A page cut short may have cut its last post too: that one is never kept.
         posts = [self._post_item(parsed, post) for post in parsed.posts[: None if whole else -1]]
+        for post in posts:
+            post.source = source_of(response.meta)
         if not whole or self._looks_cut_short(state, parsed):
             state.partial[page] = posts  # what is kept if every refetch fails
             retry = self._refetch(state, page, len(parsed.posts), response.url)
@@ -416,6 +425,7 @@ class ThreadsSpider(scrapy.Spider):
             first_post_at=first_post.posted_at if first_post and first_post.number == 1 else None,
             last_post_at=state.last_post.posted_at if state.last_post else None,
             complete=not state.incomplete,
+            source=state.source,
         )
 
     def _problem(self, stat: str, url: str, message: str) -> None:
