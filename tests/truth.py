@@ -8,7 +8,7 @@ from typing import Any
 import lxml.html
 
 # Set by the crawler or the writer, unknown to the replica.
-NOT_IN_TRUTH = frozenset({"crawled_at", "history", "confidence", "type", "complete"})
+NOT_IN_TRUTH = frozenset({"crawled_at", "history", "confidence", "type", "complete", "source"})
 # Quote parents and what follows from them are measured as precision/recall (test_e2e_quotes).
 RESOLUTION = frozenset({"parent_id", "reply_to"})
 TIME_FIELDS = {"posted_at", "edited_at", "first_post_at", "last_post_at", "quoted_at"}
