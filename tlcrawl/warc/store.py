@@ -23,6 +23,7 @@ from pathlib import Path
 from w3lib.url import canonicalize_url
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParserException
 from warcio.timeutils import iso_date_to_datetime
 
 from tlcrawl.parsing import urls
@@ -30,6 +31,7 @@ from tlcrawl.parsing import urls
 logger = logging.getLogger(__name__)
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
+BLOCK_SIZE = 65536
 # The body is decoded (chunks joined, gzip undone): the response handed to Scrapy says so.
 DECODED_HEADERS = frozenset({b"content-encoding", b"transfer-encoding", b"content-length"})
 
@@ -92,7 +94,13 @@ class WarcStore:
                 iterator = ArchiveIterator(stream)
                 for record in iterator:
                     self._add_record(record, path, iterator)
-        except (ArchiveLoadFailed, OSError, ValueError, EOFError) as error:
+        except (
+            ArchiveLoadFailed,
+            StatusAndHeadersParserException,
+            OSError,
+            ValueError,
+            EOFError,
+        ) as error:
             # A file cut short (a crawl killed mid-write) keeps the records before the cut.
             self.records["unreadable"] += 1
             message = f"{path}: stopped reading after an unreadable record ({error})"
@@ -104,6 +112,11 @@ class WarcStore:
         uri = (record.rec_headers.get_header("WARC-Target-URI") or "").strip("<> ")
         if kind != "response" or not uri.startswith(("http://", "https://")):
             self.records[f"skipped {kind}"] += 1
+            return
+        if _cut_short(record):
+            self.records["unreadable"] += 1
+            self.problems.append(f"{path}: response record for {uri} is cut short, ignored")
+            logger.warning(self.problems[-1])
             return
         self.records["response"] += 1
         date = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date"))
@@ -142,6 +155,14 @@ class WarcStore:
                 "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
             }
             return Page(int(http.get_statuscode() or 200), headers, body, source)
+
+
+def _cut_short(record) -> bool:
+    """Its block ends before its Content-Length (a crawl killed while writing it)."""
+    stream = record.raw_stream
+    while stream.read(BLOCK_SIZE):
+        pass
+    return getattr(stream, "limit", 0) > 0
 
 
 def warc_files(paths: Iterable[str | Path]) -> list[Path]:
