@@ -244,7 +244,6 @@ def reparse_settings(site: CapturedSite, uri: str, database: str, extra: dict[st
         SITE_SETTING: site,
         "MONGODB_URI": uri,
         "MONGODB_DATABASE": database,
-        "TLCRAWL_WARC_DIR": "",  # pages are read from WARC files, not written to new ones
         "TLCRAWL_RENDER": "never",  # a rendered page was captured as the browser left it
         "ROBOTSTXT_OBEY": False,  # applied when the pages were captured
         "TELNETCONSOLE_ENABLED": False,
@@ -261,7 +260,10 @@ def reparse_settings(site: CapturedSite, uri: str, database: str, extra: dict[st
     components = {
         # No network at all: every scheme that could reach one answers from the store (or not).
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler, "ftp": None, "s3": None},
-        "DOWNLOADER_MIDDLEWARES": {"tlcrawl.middlewares.retry_after.RetryAfterMiddleware": None},
+        "DOWNLOADER_MIDDLEWARES": {
+            "tlcrawl.middlewares.retry_after.RetryAfterMiddleware": None,
+            "tlcrawl.warc.capture.WarcCaptureMiddleware": None,  # pages are read, not written
+        },
         "SPIDER_MIDDLEWARES": {"tlcrawl.warc.reparse.ReparseSpiderMiddleware": 50},
         "EXTENSIONS": {"tlcrawl.warc.reparse.ReparseExtension": 0},
     }
