@@ -4,8 +4,9 @@
 
 Starts the replica and measures, side by side in one run:
 - crawl pages/s with capture off and on (rounds alternate off/on; the best of each is shown, since
-  the machine is shared and the slowest runs measure the neighbours), MongoDB writer off: this
-  measures the crawler, not the database;
+  the machine is shared and the slowest runs measure the neighbours), and the crawl process's CPU
+  time per page (reactor plus WARC writer thread), MongoDB writer off: this measures the crawler,
+  not the database;
 - WARC bytes per page and per post (gzip, request and response records);
 - re-parse pages/s of those WARC files (MongoDB writer off, so it is comparable with the next
   figure), next to the rate at which lxml alone builds the trees of the same pages.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -97,6 +99,8 @@ def run(forums: str = "2", threads_per_forum: str = "60", rounds: int = 2) -> di
     tree_pages, tree_rate = _tree_build_rate(warc_dir)
     best_off = max(_rate(stats, "response_received_count") for stats in off)
     best_on = max(_rate(stats, "response_received_count") for stats in on)
+    cpu_off = min(stats["cpu_seconds"] / stats["response_received_count"] for stats in off)
+    cpu_on = min(stats["cpu_seconds"] / stats["response_received_count"] for stats in on)
     return {
         "replica": " ".join(replica_args),
         "pages": pages,
@@ -104,6 +108,10 @@ def run(forums: str = "2", threads_per_forum: str = "60", rounds: int = 2) -> di
         "crawl_pages_per_s_capture_off": round(best_off, 1),
         "crawl_pages_per_s_capture_on": round(best_on, 1),
         "capture_on_over_off": round(best_on / best_off, 3),
+        # CPU time of the crawl process per page (reactor and writer thread): less noisy than
+        # wall time on a shared machine.
+        "crawl_cpu_ms_per_page_capture_off": round(cpu_off * 1000, 2),
+        "crawl_cpu_ms_per_page_capture_on": round(cpu_on * 1000, 2),
         "warc_files": len(list(warc_dir.glob("*.warc.gz"))),
         "warc_bytes_per_page": round(warc_bytes / pages),
         "warc_bytes_per_post": round(warc_bytes / posts),
@@ -129,6 +137,8 @@ def main() -> None:
             stats = _crawl_in_this_process(target, warc_dir)
         else:
             stats = _reparse_in_this_process(target)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        stats["cpu_seconds"] = usage.ru_utime + usage.ru_stime  # the writer thread's too
         print(json.dumps(stats, default=str))
         return
     figures = run(options.forums, options.threads_per_forum, options.rounds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import subprocess
@@ -21,6 +22,7 @@ from tests.truth import RESOLUTION, by_type, differences
 from tlcrawl.warc import RENDERED_HEADER
 from tlcrawl.warc.store import NoWarcFiles, WarcStore, url_key, warc_files
 
+BIN = Path(sys.executable).parent
 THREAD = "http://127.0.0.1:8000/forum/games/112002-reynor-discussion-thread"
 
 
@@ -87,6 +89,25 @@ def test_the_body_is_served_decoded_with_its_status_and_provenance(tmp_path):
     assert page.source["warc_record_id"].startswith("<urn:uuid:")
 
 
+def test_a_gzip_encoded_page_is_served_decoded(tmp_path):
+    body = gzip.compress(b"<html>posts</html>")
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    headers = [("Content-Encoding", "gzip"), ("Content-Length", str(len(body)))]
+    record = writer.create_warc_record(
+        THREAD,
+        "response",
+        payload=io.BytesIO(body),
+        length=len(body),
+        http_headers=StatusAndHeaders("200 OK", headers, "HTTP/1.1"),
+    )
+    writer.write_record(record)
+    store = _store(tmp_path, out.getvalue())
+    page = store.read(store.get(THREAD))
+    assert page.body == b"<html>posts</html>"
+    assert not {name.lower() for name, _ in page.headers} & {b"content-encoding", b"content-length"}
+
+
 def test_a_file_cut_short_keeps_the_records_before_the_cut(tmp_path):
     other = THREAD + "?page=2"
     whole = _response(THREAD, b"kept", "2024-05-01T10:00:00Z")
@@ -145,10 +166,13 @@ async def test_rendered_pages_are_captured_as_rendered_and_reparse_into_the_trut
                     body = record.content_stream().read()
                     rendered.append((record.http_headers.get_statuscode(), body))
     assert len(rendered) == result.stats["rendering/pages"]
+    files = [str(path) for path in warc_dir.glob("*.warc.gz")]
+    checked = subprocess.run([str(BIN / "warcio"), "check", *files], capture_output=True)
+    assert checked.returncode == 0, checked.stdout
     assert all(status == "200" and b"forumPost" in body for status, body in rendered)
 
     env = scrapy_env(MONGODB_URI=mongo_server.url, MONGODB_DATABASE=mongo_db_name)
-    command = [str(Path(sys.executable).parent / "tlcrawl"), "reparse", str(warc_dir)]
+    command = [str(BIN / "tlcrawl"), "reparse", str(warc_dir)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     truth = replica_truth(*SMALL, base_url=server.url)  # rendering changes no document
