@@ -78,6 +78,30 @@ def _tree_build_rate(warc_dir: Path) -> tuple[int, float]:
     return len(bodies), len(bodies) / (time.perf_counter() - started)
 
 
+def _writer_cpu_ms_per_page(warc_dir: Path) -> float:
+    """CPU time of the WARC writer thread per page, writing the captured pages again."""
+    from tlcrawl.warc.capture import Capture, WarcFileSet, new_record_id
+    from tlcrawl.warc.store import WarcStore
+
+    store = WarcStore.open([warc_dir])
+    files = WarcFileSet(Path(tempfile.mkdtemp(prefix="bench-warc-writer-")), "bench", 10**9, {})
+    captures = []
+    for entry in store.entries.values():
+        page = store.read(entry)
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in page.headers
+        ]
+        captures.append(
+            Capture(files.name(0), new_record_id(), "2026-01-01T00:00:00.000000Z", entry.url, "GET",
+                    [("User-Agent", "tlcrawl")], b"", page.status, headers, page.body, None, None)
+        )  # fmt: skip
+    before = time.process_time()
+    for capture in captures:
+        files.put(capture)
+    files.close()
+    return (time.process_time() - before) * 1000 / len(captures)
+
+
 def _rate(stats: dict, pages_key: str) -> float:
     return stats.get(pages_key, 0) / stats["elapsed_time_seconds"]
 
@@ -97,6 +121,7 @@ def run(forums: str = "2", threads_per_forum: str = "60", rounds: int = 2) -> di
     posts = captured["posts/yielded"]
     reparsed = _worker("reparse", str(warc_dir), "")
     tree_pages, tree_rate = _tree_build_rate(warc_dir)
+    writer_ms = _writer_cpu_ms_per_page(warc_dir)
     best_off = max(_rate(stats, "response_received_count") for stats in off)
     best_on = max(_rate(stats, "response_received_count") for stats in on)
     cpu_off = min(stats["cpu_seconds"] / stats["response_received_count"] for stats in off)
@@ -112,6 +137,7 @@ def run(forums: str = "2", threads_per_forum: str = "60", rounds: int = 2) -> di
         # wall time on a shared machine.
         "crawl_cpu_ms_per_page_capture_off": round(cpu_off * 1000, 2),
         "crawl_cpu_ms_per_page_capture_on": round(cpu_on * 1000, 2),
+        "warc_writer_cpu_ms_per_page": round(writer_ms, 2),
         "warc_files": len(list(warc_dir.glob("*.warc.gz"))),
         "warc_bytes_per_page": round(warc_bytes / pages),
         "warc_bytes_per_post": round(warc_bytes / posts),

@@ -28,7 +28,8 @@ BIN = Path(sys.executable).parent
 # Two subforums, multi-page threads (the long one has 4 pages), quotes across pages.
 OPTIONS = ("--forums", "2", "--threads-per-forum", "12", "--long-pages", "4")
 COLLECTIONS = {"forum": "forums", "thread": "threads", "post": "posts", "user": "users"}
-NOT_COMPARED = {"crawled_at": 0, "source": 0}
+# Crawl times (when a document or a forum's index pass was last written) and provenance.
+NOT_COMPARED = {"crawled_at": 0, "synced_at": 0, "source": 0}
 
 
 def _crawl(base_url: str, env: dict, *args: str) -> subprocess.CompletedProcess:
