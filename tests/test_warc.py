@@ -67,6 +67,12 @@ def test_between_equal_dates_the_record_read_last_wins(tmp_path):
     assert _body(store, THREAD) == b"second"
 
 
+def test_a_capture_without_a_readable_date_counts_as_the_oldest(tmp_path):
+    dated = _response(THREAD, b"dated", "2020-01-01T00:00:00Z")
+    store = _store(tmp_path, dated + _response(THREAD, b"undated", "someday"))
+    assert _body(store, THREAD) == b"dated"
+
+
 def test_a_page_is_found_under_any_url_form_of_it(tmp_path):
     store = _store(tmp_path, _response(f"<{THREAD}?page=1>", b"one", "2024-05-01T10:00:00Z"))
     assert _body(store, THREAD) == b"one"  # `<...>`: WARC 1.0 writers (wget) put brackets

@@ -81,9 +81,6 @@ class WarcStore:
             store.add_file(path)
         return store
 
-    def __deepcopy__(self, memo) -> WarcStore:
-        return self  # passed to the crawl in its settings, which Scrapy deep-copies; read-only
-
     def __len__(self) -> int:
         return len(self.entries)
 
@@ -119,9 +116,9 @@ class WarcStore:
             logger.warning(self.problems[-1])
             return
         self.records["response"] += 1
-        date = iso_date_to_datetime(record.rec_headers.get_header("WARC-Date"))
+        date = _date(record.rec_headers.get_header("WARC-Date"))
         offset = iterator.get_record_offset()
-        entry = Entry(uri, date, sum(self.records.values()), path, offset)
+        entry = Entry(uri, date, self.records["response"], path, offset)
         key = url_key(uri)
         known = self.entries.get(key)
         if known is None or (entry.date, entry.order) >= (known.date, known.order):
@@ -155,6 +152,14 @@ class WarcStore:
                 "warc_record_id": record.rec_headers.get_header("WARC-Record-ID"),
             }
             return Page(int(http.get_statuscode() or 200), headers, body, source)
+
+
+def _date(value: str | None) -> datetime:
+    """A record's WARC-Date; one without a readable date counts as the oldest capture."""
+    try:
+        return iso_date_to_datetime(value)
+    except (TypeError, ValueError):
+        return datetime.min
 
 
 def _cut_short(record) -> bool:
