@@ -9,7 +9,9 @@ Starts the replica and measures, side by side in one run:
   not the database;
 - WARC bytes per page and per post (gzip, request and response records);
 - re-parse pages/s of those WARC files (MongoDB writer off, so it is comparable with the next
-  figure), next to the rate at which lxml alone builds the trees of the same pages.
+  figure), next to the rate at which lxml alone builds the trees of the same pages; and the same
+  as CPU milliseconds per page (process CPU, start-up included), which the machine's load
+  disturbs far less than wall time.
 Each crawl runs in its own process (one Scrapy reactor per process). `run()` returns the figures.
 """
 
@@ -144,8 +146,12 @@ def run(forums: str = "2", threads_per_forum: str = "60", rounds: int = 2) -> di
         "reparse_pages": reparsed.get("reparse/pages", 0),
         "reparse_posts": reparsed.get("posts/yielded", 0),
         "reparse_pages_per_s": round(_rate(reparsed, "reparse/pages"), 1),
+        "reparse_cpu_ms_per_page": round(
+            reparsed["cpu_seconds"] * 1000 / reparsed.get("reparse/pages", 1), 2
+        ),
         "lxml_tree_pages": tree_pages,
         "lxml_tree_pages_per_s": round(tree_rate, 1),
+        "lxml_tree_ms_per_page": round(1000 / tree_rate, 2),
         "reparse_over_lxml": round(_rate(reparsed, "reparse/pages") / tree_rate, 3),
     }
 
