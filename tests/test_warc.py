@@ -23,6 +23,7 @@ from tlcrawl.warc import RENDERED_HEADER
 from tlcrawl.warc.store import NoWarcFiles, WarcStore, url_key, warc_files
 
 BIN = Path(sys.executable).parent
+SMALL = ("--forums", "1", "--threads-per-forum", "4")
 THREAD = "http://127.0.0.1:8000/forum/games/112002-reynor-discussion-thread"
 
 
@@ -150,9 +151,21 @@ def test_paths_must_name_warc_files_or_directories_holding_some(tmp_path):
     assert [p.name for p in warc_files([tmp_path])] == ["a.warc.gz", "b.warc"]
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_warc_directory_that_cannot_be_written_costs_no_item(replica, tmp_path):
+    server = replica(*SMALL)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    result = await run_crawl({"TLCRAWL_WARC_DIR": str(blocked / "warc")}, base_url=server.url)
+    assert result.count("post") == len(by_type(replica_truth(*SMALL, base_url=server.url), "post"))
+    responses = result.stats["warc/responses"]
+    assert responses > 0
+    assert result.stats["warc/write_errors"] == responses
+    assert result.stats["log_count/ERROR"] == responses  # each logged, with its URL
+
+
 # --- pages rendered by the browser --------------------------------------------------------------
 
-SMALL = ("--forums", "1", "--threads-per-forum", "4")
 JS = (*SMALL, "--js-render")  # thread pages whose posts are built by script
 
 

@@ -153,14 +153,18 @@ class WarcFileSet:
                     if capture.file != current:
                         if out:
                             out.close()
+                        out = writer = current = None
+                        out, writer = self._open(capture.file)
                         current = capture.file
-                        out, writer = self._open(current)
                     self._write(writer, capture)
                     self.written[current] = out.tell()
                     self.records += 2
                 except OSError as error:  # disk full, directory gone: count, log, go on
                     self.errors += 1
                     logger.error("WARC write failed for %s: %s", capture.url, error)
+                except Exception:  # a bug: the writer must live on for the other pages
+                    self.errors += 1
+                    logger.exception("WARC write failed for %s", capture.url)
         finally:
             if out:
                 out.close()
