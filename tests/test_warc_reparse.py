@@ -217,6 +217,28 @@ def test_warc_from_another_tool_reparses_into_the_truth(
         assert post["source"]["warc_file"] in {f.name for f in files}
 
 
+def test_warc_written_by_wget_reparses_into_the_truth(
+    tmp_path, mongo_server, mongo_client, mongo_db_name
+):
+    options = ("--forums", "1", "--threads-per-forum", "5", "--long-pages", "3")
+    replica = start_replica(tmp_path / "replica.log", *options)
+    try:
+        truth = replica_truth(*options, base_url=replica.url)
+        (tmp_path / "urls.txt").write_text("\n".join(_pages_of(truth, replica.url)) + "\n")
+        command = ["wget", "--no-verbose", "--warc-file", str(tmp_path / "wget")]
+        command += ["--input-file", str(tmp_path / "urls.txt"), "--directory-prefix", str(tmp_path)]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+    finally:
+        replica.stop()
+    env = scrapy_env(MONGODB_URI=mongo_server.url, MONGODB_DATABASE=mongo_db_name)
+    done = _reparse(env, tmp_path / "wget.warc.gz")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    db = mongo_client[mongo_db_name]
+    for kind, collection in COLLECTIONS.items():
+        stored = {doc["_id"]: doc for doc in db[collection].find()}
+        assert differences(by_type(truth, kind), stored, ignore=RESOLUTION) == [], kind
+
+
 def test_reparse_with_a_page_missing_exits_non_zero_with_one_line(
     other_tool_warcs, tmp_path, mongo_server, mongo_db_name
 ):
