@@ -110,6 +110,7 @@ def test_crawl_then_reparse_gives_back_the_same_database(
     done = _reparse(env, warc_dir)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "Re-parsed" in done.stdout
+    assert "Re-parse: " in done.stderr  # the progress line (the last one at the end)
     assert _documents(db) == crawl
     assert "pages missing from the WARC files: 0" in done.stdout
 
