@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV := .venv
 MONGO_VENV := .venv-mongo
 BIN := $(VENV)/bin
-APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz curl
+APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz curl wget
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 
 .PHONY: setup system-deps python-venv-support venv mongo-env demo db test lint format clean
@@ -13,9 +13,9 @@ CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 setup: system-deps venv mongo-env
 
 # Debian packages: the browser for scrapy-playwright (never `playwright install`: it downloads),
-# graphviz for `tlcrawl graph`, curl for the Scrapyd schedule script.
-system-deps: $(CHROMIUM) /usr/bin/dot /usr/bin/curl python-venv-support
-$(CHROMIUM) /usr/bin/dot /usr/bin/curl:
+# graphviz for `tlcrawl graph`, curl for the Scrapyd schedule script, wget for the WARC tests.
+system-deps: $(CHROMIUM) /usr/bin/dot /usr/bin/curl /usr/bin/wget python-venv-support
+$(CHROMIUM) /usr/bin/dot /usr/bin/curl /usr/bin/wget:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES)
 

@@ -45,11 +45,11 @@ async def test_crawl_stores_the_truth_and_a_second_crawl_changes_nothing(
         ), kind
     assert first.stats.get("mongodb/dead_letter", 0) == 0
     counts = _counts(db)
-    posts_before = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0})}
+    posts_before = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0, "source": 0})}
 
     await run_crawl(settings, base_url=server.url)
     assert _counts(db) == counts
-    posts_after = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0})}
+    posts_after = {doc["_id"]: doc for doc in db.posts.find({}, {"crawled_at": 0, "source": 0})}
     assert posts_after == posts_before
     assert db.posts.count_documents({"history.0": {"$exists": True}}) == 0
 

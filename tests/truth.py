@@ -18,6 +18,7 @@ NOT_IN_TRUTH = frozenset(
         "complete",
         "pages_stored",
         "synced_at",
+        "source",
     }
 )
 # Quote parents and what follows from them are measured as precision/recall (test_e2e_quotes).

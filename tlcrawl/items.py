@@ -41,6 +41,8 @@ class ThreadItem:
     # Pages 1..pages_stored are durably stored (a resume checkpoint; see ThreadProgressItem).
     pages_stored: int | None = None
     crawled_at: datetime | None = None
+    # The WARC file and record of the page this was read from (tlcrawl.warc); None: no capture.
+    source: dict[str, str] | None = None
 
 
 @dataclass
@@ -86,6 +88,8 @@ class PostItem:
     # the post is on the site. Written by PostDeletedItem, cleared when the post is seen again.
     deleted_at: datetime | None = None
     crawled_at: datetime | None = None
+    # The WARC file and record of the page this was read from (tlcrawl.warc); None: no capture.
+    source: dict[str, str] | None = None
 
 
 @dataclass

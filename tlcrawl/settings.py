@@ -139,3 +139,11 @@ TLCRAWL_MAX_QUOTES_RESOLVED_DROP = 0.05
 TLCRAWL_NOTIFY_WEBHOOK = os.environ.get("TLCRAWL_NOTIFY_WEBHOOK", "")
 # Items in a feed are complete without MongoDB: crawled_at is set just before the writer.
 ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 850}
+
+# --- Raw pages as WARC (tlcrawl/warc/) ----------------------------------------------------------
+# Every response the crawl receives is kept as WARC request/response records under this directory,
+# one gzip file set per crawl (`tlcrawl reparse` reads them back). Empty switches capture off.
+TLCRAWL_WARC_DIR = os.environ.get("TLCRAWL_WARC_DIR", "data/warc")
+TLCRAWL_WARC_MAX_BYTES = 1_000_000_000  # start a new file once one holds this many bytes
+# Closest to the downloader (after HttpCacheMiddleware, 900): sees each response as it came.
+DOWNLOADER_MIDDLEWARES["tlcrawl.warc.capture.WarcCaptureMiddleware"] = 950

@@ -36,6 +36,7 @@ from tlcrawl.cli.support import (
     table,
     when,
 )
+from tlcrawl.warc import cli as warc_cli
 
 app = typer.Typer(
     name="tlcrawl",
@@ -525,6 +526,10 @@ def _write_graph(source: str, fmt: str | None, output: Path) -> None:
         output.write_bytes(data)
     except OSError as exc:
         fail(f"cannot write {output}: {exc.strerror}", USAGE)
+
+
+# `tlcrawl reparse` lives with the WARC code (tlcrawl/warc/cli.py).
+app.command()(warc_cli.reparse)
 
 
 def main() -> None:

@@ -68,6 +68,7 @@ class ThreadState:
     seen: set[int] = field(default_factory=set)  # ids of the posts released
     first_post: PostItem | None = None  # post #1, when page 1 was fetched
     last_post: PostItem | None = None
+    source: dict | None = None  # WARC record of the first page to arrive (tlcrawl.warc)
     _waiting: dict[int, PageItems] = field(default_factory=dict)
     _next_page: int = 0  # the next page to release; 0 until the first page arrives
     _stamped: int = 0  # items released so far (see items.stamp)

@@ -57,6 +57,7 @@ from tlcrawl.spiders.thread_state import (
 )
 from tlcrawl.storage import archive
 from tlcrawl.storage.client import open_client
+from tlcrawl.warc import source_of
 
 # Pages of started threads outrank the first pages of new threads, which outrank index pages: a
 # started thread finishes (and frees its memory) before new ones start.
@@ -194,6 +195,10 @@ class ThreadsSpider(scrapy.Spider):
         except PyMongoError as error:
             self._problem("archive/unavailable", url, f"{query.__name__}: {error}")
             return default
+
+    def thread_request(self, url: str) -> scrapy.Request:
+        """A thread's first page, from any URL of it (tlcrawl.warc.reparse starts threads)."""
+        return self._first_thread_request(url)
 
     def _first_thread_request(self, url: str) -> scrapy.Request:
         """Any URL form of a thread: a thread page goes straight to page 1; a post permalink or a
@@ -383,6 +388,7 @@ class ThreadsSpider(scrapy.Spider):
             return
         page = response.meta.get("thread_page", parsed.page)
         if not state.started:
+            state.source = source_of(response.meta)
             for request in self._start_thread(state, parsed, page):
                 yield request
         if page != parsed.page:  # posts were deleted since the pager was read: no such page now
@@ -407,6 +413,8 @@ class ThreadsSpider(scrapy.Spider):
         items = PageItems(
             [self._post_item(parsed, post) for post in kept], _page_users(kept, self.base_url)
         )
+        for post in items.posts:  # the WARC record the page was read from (tlcrawl.warc)
+            post.source = source_of(response.meta)
         if not whole or self._looks_cut_short(state, page, len(parsed.posts)):
             state.partial[page] = items  # what is kept if every refetch fails
             retry = self._refetch(state, page, len(parsed.posts), response.url)
@@ -597,6 +605,7 @@ class ThreadsSpider(scrapy.Spider):
             last_post_at=state.last_post.posted_at if state.last_post else None,
             complete=not state.incomplete,
             pages_stored=state.stored_through,
+            source=state.source,
         )
 
     def _problem(self, stat: str, url: str, message: str) -> None:
