@@ -60,9 +60,12 @@ def did_you_mean(word: str, known: Iterable[str], limit: int = 5) -> str:
 
 
 @contextlib.contextmanager
-def session(uri: str, database: str, timeout: float) -> Iterator[Database]:
-    """A connected database that exists on the server. Unreachable servers and bad URIs become
-    clean exits (3 and 2); an unknown database is "not found" (1), with close names offered."""
+def session(
+    uri: str, database: str, timeout: float, must_exist: bool = True
+) -> Iterator[Database]:
+    """A connected database that exists on the server (or may be new: `must_exist=False`).
+    Unreachable servers and bad URIs become clean exits (3 and 2); an unknown database is
+    "not found" (1), with close names offered."""
     shown = mask_uri(uri)
     try:
         client: pymongo.MongoClient = open_client(uri)
@@ -73,7 +76,7 @@ def session(uri: str, database: str, timeout: float) -> Iterator[Database]:
         # queries after that take as long as they need.
         with pymongo.timeout(timeout):
             names = client.list_database_names()
-        if database not in names:
+        if must_exist and database not in names:
             names = [name for name in names if name not in SERVER_DATABASES]
             hint = did_you_mean(database, names) or f" (databases there: {', '.join(names)})"
             fail(f"database {database!r} not found at {shown}{hint}", NOT_FOUND)

@@ -54,7 +54,7 @@ def reparse(
     extra = _settings(setting)
     if not uri:
         fail("re-parse writes to MongoDB: set --uri or MONGODB_URI", USAGE)
-    with session(uri, db, timeout=5.0):
+    with session(uri, db, timeout=5.0, must_exist=False):
         pass  # unreachable or refused: exit 3 now rather than dead-letter every page
     try:
         store = WarcStore.open(paths)
