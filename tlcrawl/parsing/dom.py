@@ -1,10 +1,22 @@
-"""Small lxml helpers shared by the page parsers: load any HTML, match classes, read text."""
+"""Small lxml helpers shared by the page parsers: load any HTML, match classes, read text, numbers.
+
+Everything here takes any input without raising: the parsers' contract is to report, never crash.
+"""
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
-from lxml.etree import ParserError
+from lxml.etree import ParserError, XPath
 from lxml.html import HtmlElement
+
+from tlcrawl.parsing import urls
+
+# A page number, count or id: ASCII digits only ('²'.isdigit() is True but int() refuses it),
+# and short enough for int() (over 4,300 digits raise) and for MongoDB's 64-bit integers.
+_NUMBER = re.compile(r"[0-9]{1,18}")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 def load_html(html: str | bytes) -> HtmlElement:
@@ -15,9 +27,11 @@ def load_html(html: str | bytes) -> HtmlElement:
     """
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
+    # lxml refuses text that declares an encoding: the declaration means nothing once decoded.
+    html = _XML_DECLARATION.sub("", html, count=1)
     try:
         return lxml.html.document_fromstring(html)
-    except ParserError:  # empty or whitespace-only document
+    except (ParserError, ValueError):  # empty, whitespace-only or unencodable document
         return lxml.html.document_fromstring("<html><body></body></html>")
 
 
@@ -26,18 +40,43 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+def read_int(text: str | None) -> int | None:
+    """The number written as `text` (surrounding whitespace allowed), else None."""
+    text = (text or "").strip()
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
 def text_of(element: HtmlElement) -> str:
     """The element's text with whitespace runs (U+00A0 included) collapsed."""
     return " ".join(element.text_content().split())
 
 
+_FIND_CURRENT_PAGE = XPath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]")
+
+
 def current_page_marker(pager: HtmlElement) -> int | None:
     """The pager's current page: the number shown as plain text (`<b>` or `span.current`)."""
-    for marker in pager.xpath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]"):
-        label = text_of(marker)
-        if label.isdigit():
-            return int(label)
+    for marker in _FIND_CURRENT_PAGE(pager):
+        page = read_int(text_of(marker))
+        if page is not None:
+            return page
     return None
+
+
+def thread_ref(href: str | None, base: str) -> urls.ThreadRef | None:
+    """`urls.parse_thread_url`, None for what it cannot read (a 5,000-digit thread id)."""
+    try:
+        return urls.parse_thread_url(href or "", base)
+    except ValueError:
+        return None
+
+
+def forum_ref(href: str | None, base: str) -> tuple[str, int] | None:
+    """`urls.parse_forum_url`, None for what it cannot read."""
+    try:
+        return urls.parse_forum_url(href or "", base)
+    except ValueError:
+        return None
 
 
 def inner_html(element: HtmlElement) -> str:

@@ -4,6 +4,10 @@ Keys on the class names and text patterns in the data contract, never on nesting
 nesting is unknown. Posts are found by pairing, in document order, each post `header` with the next
 `article.forumPost` and the first `div.forumsig` before the next header. A post missing a required
 part is reported in `problems` and skipped; the others are kept.
+
+Every field of every post (text, quotes, links, media, signature, content hash) is extracted here,
+in one parse of the page: the spider's items are complete and the pipelines never re-parse HTML.
+Never raises: a page that cannot be read at all comes back with `error` set (see ThreadPage).
 """
 
 from __future__ import annotations
@@ -17,7 +21,23 @@ from lxml.etree import XPath
 from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
-from tlcrawl.parsing.dom import current_page_marker, has_class, inner_html, load_html, text_of
+from tlcrawl.parsing.dom import (
+    current_page_marker,
+    has_class,
+    inner_html,
+    load_html,
+    read_int,
+    text_of,
+    thread_ref,
+)
+from tlcrawl.parsing.post_body import (
+    EMPTY_BODY,
+    Body,
+    Quote,
+    content_hash,
+    extract_body,
+    extract_text,
+)
 
 _HEADER = f"header[.//div[{has_class('fpost-username')}]]"
 _ARTICLE = f"article[{has_class('forumPost')}]"
@@ -38,12 +58,14 @@ _FIND_TOOLTIP = XPath(f".//aside[{has_class('tooltip')}]//span[{has_class('tt-us
 _FIND_CHILD_SECTIONS = XPath("./section")
 _FIND_SECTIONS = XPath(".//section")
 _FIND_SIGNATURES = XPath(f".//{_SIGNATURE}")
+_FIND_POST_PARTS = XPath(_POST_PARTS)
+_FIND_HEADERS = XPath(f"//{_HEADER}")
 
-_POST_COUNT = re.compile(r"^([\d,]+)\s+Posts?$")
+_POST_COUNT = re.compile(r"^([0-9,]+)\s+Posts?$")
 _JOINED = re.compile(r"Joined ([A-Z][a-z]+) (\d{4})")
 _EDITED = re.compile(r"Last Edited:\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
-_NUMBER = re.compile(r"^#(\d+)$")
-_COMMENTS = re.compile(r"\b(\d[\d,]*)\s*Comment")
+_NUMBER = re.compile(r"^#([0-9]+)$")
+_COMMENTS = re.compile(r"\b([0-9][0-9,]*)\s*Comment")
 _MONTHS = (
     *("January", "February", "March", "April", "May", "June"),
     *("July", "August", "September", "October", "November", "December"),
@@ -66,16 +88,31 @@ class ParsedPost:
     url: str  # the post's permalink on the crawl's base
     profile_url: str
     html: str  # inner HTML of the body, signature excluded
-    signature_html: str | None = None
     edited_at: datetime | None = None
     country: str | None = None
     post_count: int | None = None
     joined: str | None = None  # YYYY-MM
     tl_plus: bool = False
+    # The body's fields by the data contract's text rules, read off the page's own tree.
+    text: str = ""
+    quotes: list[Quote] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    signature: str | None = None  # the signature's text; None when it has none
+    content_hash: str = content_hash("")
 
 
 @dataclass
 class ThreadPage:
+    """One thread page. Never raised: bad parts are in `problems`.
+
+    `error` is the page-level failure marker: None when the page was read (even with posts
+    skipped, each named in `problems`); else why nothing could be read, also the last of
+    `problems`. A page with `error` set has no posts and must be treated as failed (its thread
+    incomplete), not as an empty page.
+    """
+
     thread_id: int | None
     forum: str | None
     title: str
@@ -87,6 +124,7 @@ class ThreadPage:
     forum_name: str | None
     posts: list[ParsedPost] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 @dataclass
@@ -94,13 +132,34 @@ class _RawPost:
     header: HtmlElement
     article: HtmlElement | None = None
     signature: HtmlElement | None = None
+    label: str = ""
 
 
 def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
-    """Parse one thread page fetched from `url`; never raises for bad markup."""
+    """Parse one thread page fetched from `url`; never raises, whatever the input."""
+    try:
+        return _parse_thread_page(html, url)
+    except Exception as error:  # a bug meeting odd markup: fail this page, keep the crawl
+        problem = f"page not parsed: {type(error).__name__}: {error}"[:500]
+        return ThreadPage(
+            thread_id=None,
+            forum=None,
+            title="",
+            url=None,
+            page=1,
+            pages=1,
+            replies=None,
+            locked=False,
+            forum_name=None,
+            problems=[problem],
+            error=problem,
+        )
+
+
+def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
     root = load_html(html)
     problems: list[str] = []
-    ref = urls.parse_thread_url(url)
+    ref = thread_ref(url, url)
     if ref is None or ref.canonical_url is None:
         ref = _ref_from_pager(root, url)
     if ref is None:
@@ -110,8 +169,8 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         problems.append("no h1.title")
     page, pages = _pager(root, url, ref.page if ref else 1)
     base = urls.origin(url)
-    texts = _page_texts(root)
-    return ThreadPage(
+    texts = _page_texts(root)  # before the posts: reading bodies consumes them
+    result = ThreadPage(
         thread_id=ref.thread_id if ref else None,
         forum=ref.forum if ref else None,
         title=title,
@@ -124,6 +183,13 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         posts=_posts(root, base, problems),
         problems=problems,
     )
+    if ref is None:
+        result.error = f"not a thread page: no thread in its URL or pager ({url})"
+    elif not title and not result.posts and not _FIND_HEADERS(root):
+        result.error = "not a thread page: no title and no post"
+    if result.error:
+        problems.append(result.error)
+    return result
 
 
 # --- thread-level facts -------------------------------------------------------------------------
@@ -145,7 +211,7 @@ def _ref_from_pager(root: HtmlElement, url: str) -> urls.ThreadRef | None:
     """The thread a page belongs to, read from its pager links when its URL does not say."""
     for block in _pager_links(root):
         for href in block.xpath(".//a/@href"):
-            ref = urls.parse_thread_url(href, url)
+            ref = thread_ref(href, url)
             if ref is not None and ref.canonical_url is not None:
                 return ref
     return None
@@ -157,10 +223,10 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
     seen = [1]
     for block in _pager_links(root):
         for link in block.xpath(".//a[@href]"):
-            ref = urls.parse_thread_url(link.get("href"), url)
-            label = text_of(link)
-            if label.isdigit():
-                seen.append(int(label))
+            ref = thread_ref(link.get("href"), url)
+            number = read_int(text_of(link))
+            if number is not None:
+                seen.append(number)
             elif ref is not None and not ref.last_page and not ref.view_all:
                 seen.append(ref.page)  # Next/Prev point at existing pages
         current = current_page_marker(block) or current
@@ -194,11 +260,9 @@ def _replies(texts: list) -> int | None:
             continue
         match = _COMMENTS.search(text)
         if match:
-            return int(match.group(1).replace(",", ""))
+            return read_int(match.group(1).replace(",", ""))
         if text.strip().startswith("Comment"):
-            before = _text_before(text)
-            if before.isdigit():
-                return int(before)
+            return read_int(_text_before(text))
     return None
 
 
@@ -239,7 +303,7 @@ def _forum_name(texts: list) -> str | None:
 def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
     """Walk headers, bodies and signatures in document order, pairing them up."""
     raw: list[_RawPost] = []
-    for element in root.xpath(_POST_PARTS):
+    for element in _FIND_POST_PARTS(root):
         if element.tag == "header":
             raw.append(_RawPost(element))
         elif element.tag == "article":
@@ -253,21 +317,39 @@ def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
 
 
 def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost]:
-    posts = []
+    """Every readable post; each unreadable one is named in `problems` and skipped.
+
+    Two passes: the headers and the stored HTML first, then the bodies' fields, last post
+    first. Reading a body consumes its elements, and on a broken page a later post's parts may
+    sit inside an earlier post's body.
+    """
+    found: list[tuple[_RawPost, ParsedPost]] = []
     for index, raw in enumerate(_pair_post_parts(root, problems), start=1):
         number = _number(raw.header)
-        label = f"post #{number}" if number is not None else f"post {index} on the page"
+        raw.label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
-            posts.append(_post(raw, number, base, label, problems))
-        except PostError as error:
-            problems.append(f"{label}: {error}")
-    return posts
+            found.append((raw, _post(raw, number, base, problems)))
+        except Exception as error:  # any failure loses this post only
+            problems.append(f"{raw.label}: {_reason(error)}")
+    posts: list[ParsedPost] = []
+    for raw, post in reversed(found):
+        try:
+            _fill_body(post, raw, base)
+        except Exception as error:
+            problems.append(f"{raw.label}: unreadable body ({_reason(error)})")
+            continue
+        posts.append(post)
+    return posts[::-1]
 
 
-def _post(
-    raw: _RawPost, number: int | None, base: str, label: str, problems: list[str]
-) -> ParsedPost:
-    header = raw.header
+def _reason(error: Exception) -> str:
+    """A PostError's message; for anything else its type too (an unexpected failure)."""
+    message = str(error)[:300]
+    return message if isinstance(error, PostError) else f"{type(error).__name__}: {message}"
+
+
+def _post(raw: _RawPost, number: int | None, base: str, problems: list[str]) -> ParsedPost:
+    header, label = raw.header, raw.label
     author = _author(header)
     if number is None:
         raise PostError("missing post number")
@@ -288,13 +370,25 @@ def _post(
         url=urls.post_url(base, post_id),
         profile_url=urls.profile_url(base, author),
         html=_body_html(raw.article),
-        signature_html=inner_html(raw.signature) if raw.signature is not None else None,
         edited_at=_edited_at(header),
         country=country,
         post_count=post_count,
         joined=joined,
         tl_plus="plus1" in (header.get("class") or "").split(),
     )
+
+
+def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
+    """The body's fields and the signature's text, read off (and consuming) their elements."""
+    if raw.signature is not None:
+        post.signature = extract_text(raw.signature) or None
+        if raw.signature.getparent() is not None:  # a signature inside the body is not body
+            raw.signature.drop_tree()
+    body = _body(raw.article)
+    fields: Body = extract_body(body, base) if body is not None else EMPTY_BODY
+    post.text, post.quotes = fields.text, fields.quotes
+    post.links, post.images, post.videos = fields.links, fields.images, fields.videos
+    post.content_hash = content_hash(post.text)
 
 
 def _author(header: HtmlElement) -> str:
@@ -311,15 +405,19 @@ def _number(header: HtmlElement) -> int | None:
     for find in (_FIND_NUMBER_LINKS, _FIND_NUMBER_ANYWHERE):
         for element in find(header):
             match = _NUMBER.match(text_of(element))
-            if match:
-                return int(match.group(1))
+            number = read_int(match.group(1)) if match else None
+            if number is not None:
+                return number
     return None
 
 
 def _post_link(header: HtmlElement) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
     for link in _FIND_POST_LINKS(header):
-        post_id = urls.post_id_from_url(link.get("href"))
+        try:
+            post_id = urls.post_id_from_url(link.get("href"))
+        except ValueError:  # an id of thousands of digits
+            post_id = None
         if post_id is None:
             continue
         try:
@@ -334,7 +432,7 @@ def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
     spans = _FIND_USER_INFO(header)
     labels = [text_of(span) for span in spans]
     counts = [_POST_COUNT.match(label) for label in labels]
-    post_count = next((int(m.group(1).replace(",", "")) for m in counts if m), None)
+    post_count = next((read_int(m.group(1).replace(",", "")) for m in counts if m), None)
     country = None
     if labels and not counts[0] and not _JOINED.search(labels[0]):
         country = labels[0] or _flag_name(spans[0])
@@ -362,15 +460,25 @@ def _joined(header: HtmlElement) -> str | None:
 
 def _edited_at(header: HtmlElement) -> datetime | None:
     match = _EDITED.search(text_of(header))
-    return times.parse_edit_time(match.group(1)) if match else None
+    if not match:
+        return None
+    try:
+        return times.parse_edit_time(match.group(1))
+    except ValueError as error:  # `2023-12-06 04:01:99`
+        raise PostError(f"unreadable edit time ({error})") from None
+
+
+def _body(article: HtmlElement) -> HtmlElement | None:
+    """`article.forumPost > section`, the body (any section inside the article as a fallback)."""
+    sections = _FIND_CHILD_SECTIONS(article) or _FIND_SECTIONS(article)
+    return sections[0] if sections else None
 
 
 def _body_html(article: HtmlElement) -> str:
-    """Inner HTML of `article.forumPost > section`, any signature inside it removed."""
-    sections = _FIND_CHILD_SECTIONS(article) or _FIND_SECTIONS(article)
-    if not sections:
+    """Inner HTML of the body, any signature inside it removed."""
+    body = _body(article)
+    if body is None:
         raise PostError("missing body")
-    body = sections[0]
     if _FIND_SIGNATURES(body):
         body = copy.deepcopy(body)
         for signature in _FIND_SIGNATURES(body):

@@ -347,13 +347,20 @@ class ThreadsSpider(scrapy.Spider):
             forum=page.forum,
             page=page.page,
             number=post.number,
-            url=urls.post_url(self.base_url, post.post_id),
+            url=post.url,
             author=post.author,
             posted_at=post.posted_at,
             edited_at=post.edited_at,
             html=post.html,
-            signature=post.signature_html,  # turned into text by CleanPostsPipeline
+            # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
+            text=post.text,
+            quotes=[quote.to_dict() for quote in post.quotes],
+            signature=post.signature,
+            links=post.links,
+            images=post.images,
+            videos=post.videos,
             tl_plus=post.tl_plus,
+            content_hash=post.content_hash,
         )
 
     def _note_user(self, post: ParsedPost) -> None:
