@@ -8,8 +8,14 @@ from __future__ import annotations
 import re
 
 import lxml.html
-from lxml.etree import ParserError, XPath
-from lxml.html import HtmlElement
+from lxml import etree
+from lxml.etree import XPath
+
+# Plain lxml elements: lxml.html's element classes are looked up in Python for every element
+# touched, which cost more than the parse itself on a thread page.
+HtmlElement = etree._Element
+_PARSER = etree.HTMLParser()
+string_value = XPath("string()")  # an element's text content, as lxml.html's text_content()
 
 from tlcrawl.parsing import urls
 
@@ -30,9 +36,10 @@ def load_html(html: str | bytes) -> HtmlElement:
     # lxml refuses text that declares an encoding: the declaration means nothing once decoded.
     html = _XML_DECLARATION.sub("", html, count=1)
     try:
-        return lxml.html.document_fromstring(html)
-    except (ParserError, ValueError):  # empty, whitespace-only or unencodable document
-        return lxml.html.document_fromstring("<html><body></body></html>")
+        root = etree.fromstring(html, _PARSER)
+    except (etree.LxmlError, ValueError):  # unencodable document
+        root = None
+    return root if root is not None else etree.fromstring("<html><body></body></html>", _PARSER)
 
 
 def has_class(name: str) -> str:
@@ -48,7 +55,7 @@ def read_int(text: str | None) -> int | None:
 
 def text_of(element: HtmlElement) -> str:
     """The element's text with whitespace runs (U+00A0 included) collapsed."""
-    return " ".join(element.text_content().split())
+    return " ".join(string_value(element).split())
 
 
 _FIND_CURRENT_PAGE = XPath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]")

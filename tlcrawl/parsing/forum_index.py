@@ -13,10 +13,10 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
 from tlcrawl.parsing.dom import (
+    HtmlElement,
     current_page_marker,
     forum_ref,
     has_class,

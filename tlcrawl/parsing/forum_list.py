@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
 
 from tlcrawl.parsing import urls
-from tlcrawl.parsing.dom import forum_ref, load_html, read_int, text_of
+from tlcrawl.parsing.dom import HtmlElement, forum_ref, load_html, read_int, text_of
 
 
 @dataclass

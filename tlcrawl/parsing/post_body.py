@@ -6,7 +6,7 @@ patterns, never by nesting, because the replica varies wrappers and attribute or
 
 `extract_body` works on the body's element in the page's own tree (one parse per page) and
 CONSUMES it: to let libxml2 do the text walk in C, it removes the elements whose text does not
-count and marks line breaks with a separator character, then reads `text_content()` once per
+count and marks line breaks with a separator character, then reads the text content once per
 container. Quotes are read innermost first and removed, so each container's text is its own.
 Serialise the element (the stored `html`) before extracting.
 """
@@ -25,6 +25,7 @@ import lxml.html
 from lxml import etree
 from w3lib.html import strip_html5_whitespace
 
+from tlcrawl.parsing.dom import string_value
 from tlcrawl.parsing.times import parse_quote_time
 
 _BLOCK_TAGS = (
@@ -43,7 +44,7 @@ _SMILEY = "/smilies/"
 # XML-incompatible characters: lxml refuses them as a fragment's leading text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Private-use characters, none of which the forum's markup uses: one not in the text marks breaks.
-_SEPARATORS = (chr(c) for c in range(0xE000, 0xF900))
+_SEPARATORS = [chr(c) for c in range(0xE000, 0xF900)]
 
 
 @dataclass
@@ -96,8 +97,7 @@ def text_of(html: str | None) -> str:
 
 def extract_body(container: Any, base_url: str) -> Body:
     """All fields of the body `container` (its element in any tree), which this consumes."""
-    separator = _separator(container)
-    notes = _edit_notes(container)
+    separator, notes = _prepare(container)
     quotes = _extract_quotes(container, separator, notes)
     own = list(container.iter("a", "img", "iframe"))  # quotes are gone: what is left is own
     return Body(
@@ -111,7 +111,7 @@ def extract_body(container: Any, base_url: str) -> Body:
 
 def extract_text(container: Any) -> str:
     """Text of `container` with its quotes kept as text (a signature), consuming it."""
-    return _flatten(container, _separator(container), _edit_notes(container))
+    return _flatten(container, *_prepare(container))
 
 
 # --- tree helpers -------------------------------------------------------------------------------
@@ -132,17 +132,22 @@ def _is_quote(el: Any) -> bool:
     return el.tag == "div" and "quote" in (el.get("class") or "").split()
 
 
-def _separator(container: Any) -> str:
-    """A character that does not occur in the container's text, to mark line breaks with."""
-    text = container.text_content()
-    return next(c for c in _SEPARATORS if c not in text)
+def _prepare(container: Any) -> tuple[str, set[Any]]:
+    """Before anything is removed: a character that does not occur in the container's text, to
+    mark line breaks with, and the elements whose whole text is a `Last Edited: …` note (rule 1).
+    """
+    text = string_value(container)
+    separator = next(c for c in _SEPARATORS if c not in text)
+    if "last edit" not in text.lower():
+        return separator, set()
+    notes = {el for el in container.iter() if _EDIT_NOTE.match(_squash(string_value(el)))}
+    return separator, notes
 
 
-def _edit_notes(container: Any) -> set[Any]:
-    """Elements whose whole text is a `Last Edited: …` note (rule 1), before anything is removed."""
-    if "last edit" not in container.text_content().lower():
-        return set()
-    return {el for el in container.iter() if _EDIT_NOTE.match(_squash(el.text_content()))}
+def remove(el: Any) -> None:
+    """Remove `el` and its content from the tree, keeping its tail text."""
+    if el.getparent() is not None:
+        _leave_out(el, "")
 
 
 def _leave_out(el: Any, separator: str) -> None:
@@ -150,7 +155,7 @@ def _leave_out(el: Any, separator: str) -> None:
     parent, previous = el.getparent(), el.getprevious()
     if parent is None:
         return
-    tail = (separator + separator if el.tag in _BLOCKS else "") + (el.tail or "")
+    tail = (separator * 2 if el.tag in _BLOCKS else "") + (el.tail or "")
     if not tail:
         parent.remove(el)
     elif previous is None:
@@ -211,7 +216,7 @@ def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
     Nested quotes are removed by now, so the first `b` is the quote's own.
     """
     for b in quote.iter("b"):
-        match = _QUOTE_HEADER.match(_squash(b.text_content()))
+        match = _QUOTE_HEADER.match(_squash(string_value(b)))
         if not match:
             return None, None, None
         try:
@@ -233,17 +238,27 @@ def _flatten(container: Any, separator: str, notes: set[Any]) -> str:
         _leave_out(el, separator)
     for el in container.iter(*_BLOCK_TAGS):
         if el is not container:  # a block breaks the line before and after itself
-            _mark_break(el, separator)
-    # Newlines in the source are plain whitespace in HTML; only elements break lines.
-    raw = container.text_content().replace("\r", " ").replace("\n", " ")
-    raw = _CONTROL.sub(" ", raw)  # control characters are whitespace here, wherever they are
-    lines = (_squash(line) for line in raw.split(separator))
-    return "\n".join(line for line in lines if line)
+            text, tail = el.text, el.tail
+            try:
+                el.text = separator + text if text else separator
+                el.tail = separator + tail if tail else separator
+            except ValueError:  # lxml takes no control characters in new text
+                _set_text(el, "text", separator + (text or ""))
+                _set_text(el, "tail", separator + (tail or ""))
+    return _lines(string_value(container), separator)
 
 
-def _mark_break(el: Any, separator: str) -> None:
-    _set_text(el, "text", separator + (el.text or ""))
-    _set_text(el, "tail", separator + (el.tail or ""))
+def _lines(raw: str, separator: str) -> str:
+    """Rule 3 on every line at once: the separator is no whitespace, so str.split keeps it.
+
+    Newlines in the source are plain whitespace in HTML (only elements break lines), and so are
+    control characters here.
+    """
+    if _CONTROL.search(raw):
+        raw = _CONTROL.sub(" ", raw)
+    squashed = " ".join(raw.split())
+    squashed = squashed.replace(" " + separator, separator).replace(separator + " ", separator)
+    return "\n".join(filter(None, squashed.split(separator)))
 
 
 def _squash(text: str) -> str:

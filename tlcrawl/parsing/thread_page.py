@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml.etree import XPath
-from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
 from tlcrawl.parsing.dom import (
+    HtmlElement,
     current_page_marker,
     has_class,
     inner_html,
@@ -37,6 +37,7 @@ from tlcrawl.parsing.post_body import (
     content_hash,
     extract_body,
     extract_text,
+    remove,
 )
 
 _HEADER = f"header[.//div[{has_class('fpost-username')}]]"
@@ -59,6 +60,8 @@ _FIND_CHILD_SECTIONS = XPath("./section")
 _FIND_SECTIONS = XPath(".//section")
 _FIND_SIGNATURES = XPath(f".//{_SIGNATURE}")
 _FIND_POST_PARTS = XPath(_POST_PARTS)
+_FIND_TITLE = XPath(f"//h1[{has_class('title')}]")
+_FIND_MAIN = XPath("//div[@id='main-content']")
 _FIND_HEADERS = XPath(f"//{_HEADER}")
 
 _POST_COUNT = re.compile(r"^([0-9,]+)\s+Posts?$")
@@ -132,6 +135,7 @@ class _RawPost:
     header: HtmlElement
     article: HtmlElement | None = None
     signature: HtmlElement | None = None
+    body: HtmlElement | None = None  # the article's section
     label: str = ""
 
 
@@ -168,8 +172,8 @@ def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
     if not title:
         problems.append("no h1.title")
     page, pages = _pager(root, url, ref.page if ref else 1)
-    base = urls.origin(url)
-    texts = _page_texts(root)  # before the posts: reading bodies consumes them
+    posts = _posts(root, urls.origin(url), problems)  # consumes the posts' bodies
+    texts = _page_texts(root)
     result = ThreadPage(
         thread_id=ref.thread_id if ref else None,
         forum=ref.forum if ref else None,
@@ -180,7 +184,7 @@ def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         replies=_replies(texts),
         locked=any(_LOCKED in text for text in texts),
         forum_name=_forum_name(texts),
-        posts=_posts(root, base, problems),
+        posts=posts,
         problems=problems,
     )
     if ref is None:
@@ -196,7 +200,7 @@ def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
 
 
 def _title(root: HtmlElement) -> str:
-    found = root.xpath(f"//h1[{has_class('title')}]")
+    found = _FIND_TITLE(root)
     return text_of(found[0]) if found else ""
 
 
@@ -238,9 +242,10 @@ def _page_texts(root: HtmlElement) -> list:
     """Main-content text nodes that may hold the comment count, breadcrumb or lock notice.
 
     Post bodies and the title are left out: users and thread titles may write these words.
-    One scan of the document for all three (each scan costs as much as all post fields).
+    One scan of the document for all three, after the posts were read and their bodies removed
+    (a scan of every text node costs as much as all post fields).
     """
-    scope = (root.xpath("//div[@id='main-content']") or [root])[0]
+    scope = (_FIND_MAIN(root) or [root])[0]
     found = scope.xpath(
         ".//text()[contains(., 'Comment') or contains(., 'Forum Index')"
         f" or contains(., '{_LOCKED}')]"
@@ -324,7 +329,8 @@ def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost
     sit inside an earlier post's body.
     """
     found: list[tuple[_RawPost, ParsedPost]] = []
-    for index, raw in enumerate(_pair_post_parts(root, problems), start=1):
+    pairs = _pair_post_parts(root, problems)
+    for index, raw in enumerate(pairs, start=1):
         number = _number(raw.header)
         raw.label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
@@ -339,6 +345,9 @@ def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost
             problems.append(f"{raw.label}: unreadable body ({_reason(error)})")
             continue
         posts.append(post)
+    for raw in pairs:  # what is left of the bodies: out of the way of the page-wide text scan
+        if raw.article is not None:
+            remove(raw.article)
     return posts[::-1]
 
 
@@ -369,7 +378,7 @@ def _post(raw: _RawPost, number: int | None, base: str, problems: list[str]) -> 
         posted_at=posted_at,
         url=urls.post_url(base, post_id),
         profile_url=urls.profile_url(base, author),
-        html=_body_html(raw.article),
+        html=_body_html(raw),
         edited_at=_edited_at(header),
         country=country,
         post_count=post_count,
@@ -382,10 +391,8 @@ def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
     """The body's fields and the signature's text, read off (and consuming) their elements."""
     if raw.signature is not None:
         post.signature = extract_text(raw.signature) or None
-        if raw.signature.getparent() is not None:  # a signature inside the body is not body
-            raw.signature.drop_tree()
-    body = _body(raw.article)
-    fields: Body = extract_body(body, base) if body is not None else EMPTY_BODY
+        remove(raw.signature)  # a signature inside the body is not body
+    fields: Body = extract_body(raw.body, base) if raw.body is not None else EMPTY_BODY
     post.text, post.quotes = fields.text, fields.quotes
     post.links, post.images, post.videos = fields.links, fields.images, fields.videos
     post.content_hash = content_hash(post.text)
@@ -474,13 +481,13 @@ def _body(article: HtmlElement) -> HtmlElement | None:
     return sections[0] if sections else None
 
 
-def _body_html(article: HtmlElement) -> str:
+def _body_html(raw: _RawPost) -> str:
     """Inner HTML of the body, any signature inside it removed."""
-    body = _body(article)
+    body = raw.body = _body(raw.article)
     if body is None:
         raise PostError("missing body")
     if _FIND_SIGNATURES(body):
         body = copy.deepcopy(body)
         for signature in _FIND_SIGNATURES(body):
-            signature.drop_tree()
+            remove(signature)
     return inner_html(body)
