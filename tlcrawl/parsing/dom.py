@@ -11,13 +11,13 @@ import lxml.html
 from lxml import etree
 from lxml.etree import XPath
 
+from tlcrawl.parsing import urls
+
 # Plain lxml elements: lxml.html's element classes are looked up in Python for every element
 # touched, which cost more than the parse itself on a thread page.
 HtmlElement = etree._Element
 _PARSER = etree.HTMLParser()
 string_value = XPath("string()")  # an element's text content, as lxml.html's text_content()
-
-from tlcrawl.parsing import urls
 
 # A page number, count or id: ASCII digits only ('²'.isdigit() is True but int() refuses it),
 # and short enough for int() (over 4,300 digits raise) and for MongoDB's 64-bit integers.
@@ -47,6 +47,24 @@ def has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+def classes(element: HtmlElement) -> list[str]:
+    return (element.get("class") or "").split()
+
+
+def find_all(root: HtmlElement, tag: str, class_name: str) -> list[HtmlElement]:
+    """`root`'s descendants `tag.class_name`, in document order.
+
+    lxml's C-level iter and a class test in Python: document-wide XPath (`//h1[...]`) costs more
+    than the whole rest of a thread page.
+    """
+    return [el for el in root.iter(tag) if class_name in classes(el)]
+
+
+def main_content(root: HtmlElement) -> HtmlElement:
+    """`div#main-content`, else the whole document."""
+    return next((el for el in root.iter("div") if el.get("id") == "main-content"), root)
+
+
 def read_int(text: str | None) -> int | None:
     """The number written as `text` (surrounding whitespace allowed), else None."""
     text = (text or "").strip()
@@ -55,7 +73,8 @@ def read_int(text: str | None) -> int | None:
 
 def text_of(element: HtmlElement) -> str:
     """The element's text with whitespace runs (U+00A0 included) collapsed."""
-    return " ".join(string_value(element).split())
+    text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+    return " ".join(text.split())
 
 
 _FIND_CURRENT_PAGE = XPath(f".//b[not(ancestor::a)] | .//span[{has_class('current')}]")
@@ -93,9 +112,12 @@ def inner_html(element: HtmlElement) -> str:
     measured on an empty copy so the opening tag's attributes are serialized identically.
     """
     whole = lxml.html.tostring(element, encoding="unicode", with_tail=False)
-    empty = element.makeelement(element.tag, element.attrib)
-    shell = lxml.html.tostring(empty, encoding="unicode")
     closing = f"</{element.tag}>"
+    if not element.attrib:  # the usual `<section>`: no need to serialize the shell
+        shell = f"<{element.tag}>{closing}"
+    else:
+        empty = element.makeelement(element.tag, element.attrib)
+        shell = lxml.html.tostring(empty, encoding="unicode")
     if not shell.endswith(closing) or not whole.endswith(closing):  # void element: no content
         return ""
     return whole[len(shell) - len(closing) : -len(closing)]

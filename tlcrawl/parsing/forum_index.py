@@ -13,7 +13,6 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-
 from tlcrawl.parsing import times, urls
 from tlcrawl.parsing.dom import (
     HtmlElement,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-
 from tlcrawl.parsing import urls
 from tlcrawl.parsing.dom import HtmlElement, forum_ref, load_html, read_int, text_of
 

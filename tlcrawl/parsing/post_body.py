@@ -33,11 +33,8 @@ _BLOCK_TAGS = (
     *("h1", "h2", "h3", "h4", "h5", "h6", "section", "article"),
 )
 _BLOCKS = frozenset(_BLOCK_TAGS)
-# Rule 1's removed elements (quotes and edit notes aside), in one compiled query.
-_FIND_LEFT_OUT = etree.XPath(
-    ".//script | .//style | .//img | .//iframe"
-    " | .//a[starts-with(@id, 'showQuoteLink') or contains(@onclick, 'toggleShowSpoiler')]"
-)
+_VOID_BLOCKS = frozenset({"br", "hr"})
+_LEFT_OUT_TAGS = ("script", "style", "img", "iframe", "a")  # rule 1 (quotes, edit notes aside)
 _QUOTE_HEADER = re.compile(r"^On (\w+ \d{1,2} \d{4} \d{1,2}:\d{2}) (.+) wrote:$")
 _EDIT_NOTE = re.compile(r"^Last edit(?:ed)?:\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$", re.I)
 _SMILEY = "/smilies/"
@@ -231,21 +228,32 @@ def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
 
 def _flatten(container: Any, separator: str, notes: set[Any]) -> str:
     """Rules 1–3 on what is left of `container`: its text, one line per block."""
-    left_out = _FIND_LEFT_OUT(container)
+    left_out = [el for el in container.iterdescendants(*_LEFT_OUT_TAGS) if _is_left_out(el)]
     if notes:
-        left_out += [el for el in container.iter() if el in notes and el is not container]
+        left_out += [el for el in container.iterdescendants() if el in notes]
     for el in left_out:
         _leave_out(el, separator)
-    for el in container.iter(*_BLOCK_TAGS):
-        if el is not container:  # a block breaks the line before and after itself
-            text, tail = el.text, el.tail
-            try:
+    double = separator + separator
+    for el in container.iterdescendants(*_BLOCK_TAGS):  # a block breaks the line before and after
+        text, tail = el.text, el.tail
+        try:
+            if text is None and el.tag in _VOID_BLOCKS:  # <br>: both breaks go after it
+                el.tail = double + tail if tail else double
+            else:
                 el.text = separator + text if text else separator
                 el.tail = separator + tail if tail else separator
-            except ValueError:  # lxml takes no control characters in new text
-                _set_text(el, "text", separator + (text or ""))
-                _set_text(el, "tail", separator + (tail or ""))
+        except ValueError:  # lxml takes no control characters in new text
+            _set_text(el, "text", separator + (text or ""))
+            _set_text(el, "tail", separator + (tail or ""))
     return _lines(string_value(container), separator)
+
+
+def _is_left_out(el: Any) -> bool:
+    """Rule 1 for script, style, img, iframe and links: the quote and spoiler toggles."""
+    if el.tag != "a":
+        return True
+    toggle = (el.get("id") or "").startswith("showQuoteLink")
+    return toggle or "toggleShowSpoiler" in (el.get("onclick") or "")
 
 
 def _lines(raw: str, separator: str) -> str:

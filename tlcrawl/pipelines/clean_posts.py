@@ -50,8 +50,14 @@ def clean_text(text: str) -> str:
 
     Idempotent: the parser's text comes out unchanged; text from elsewhere takes its shape.
     """
-    lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    if "\0" in text:  # the marker below: clean line by line
+        lines = (" ".join(line.split()) for line in text.split("\n"))
+        return "\n".join(line for line in lines if line)
+    # Whole text at once (a line at a time cost as much as extracting it): \0, no whitespace to
+    # str.split, marks the line breaks.
+    squashed = " ".join(text.replace("\n", "\0").split())
+    squashed = squashed.replace(" \0", "\0").replace("\0 ", "\0")
+    return "\n".join(filter(None, squashed.split("\0")))
 
 
 def _all_quotes(quotes: list[dict[str, Any]]):
