@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 from lxml.etree import XPath
 
@@ -111,13 +110,13 @@ def inner_html(element: HtmlElement) -> str:
     Serializes the element once (per child is several times slower) and cuts off its own tags,
     measured on an empty copy so the opening tag's attributes are serialized identically.
     """
-    whole = lxml.html.tostring(element, encoding="unicode", with_tail=False)
+    whole = etree.tostring(element, method="html", encoding="unicode", with_tail=False)
     closing = f"</{element.tag}>"
     if not element.attrib:  # the usual `<section>`: no need to serialize the shell
         shell = f"<{element.tag}>{closing}"
     else:
         empty = element.makeelement(element.tag, element.attrib)
-        shell = lxml.html.tostring(empty, encoding="unicode")
+        shell = etree.tostring(empty, method="html", encoding="unicode")
     if not shell.endswith(closing) or not whole.endswith(closing):  # void element: no content
         return ""
     return whole[len(shell) - len(closing) : -len(closing)]

@@ -25,7 +25,6 @@ from tlcrawl.parsing.dom import (
     classes,
     current_page_marker,
     find_all,
-    has_class,
     inner_html,
     load_html,
     main_content,
@@ -43,25 +42,11 @@ from tlcrawl.parsing.post_body import (
     remove,
 )
 
-_HEADER = f"header[.//div[{has_class('fpost-username')}]]"
-_SIGNATURE = f"div[{has_class('forumsig')}]"
-# Per-post queries, compiled once (compiling per call was a third of the parse time).
-_FIND_USERNAME = XPath(f".//div[{has_class('fpost-username')}]")
-_FIND_CHILD_SPANS = XPath("./span")
-_FIND_SPANS = XPath(".//span")
+# Per-post queries, compiled once (compiling per call was a third of the parse time). Simple
+# ones are lxml iter calls with a class test (dom.find_all): an XPath call costs more.
 _FIND_NUMBER_LINKS = XPath(".//a[starts-with(normalize-space(), '#')]")
 _FIND_NUMBER_ANYWHERE = XPath(".//*[starts-with(normalize-space(), '#')]")
-_FIND_POST_LINKS = XPath(f".//a[{has_class('submessage')}][@href]")
-_FIND_USER_INFO = XPath(  # the tooltip's span has the same class: leave it out
-    f".//div[{has_class('fpost-userinfo')}]//span[{has_class('tt-userinfo')}]"
-    f"[not(ancestor::aside[{has_class('tooltip')}])]"
-)
-_FIND_TOOLTIP = XPath(f".//aside[{has_class('tooltip')}]//span[{has_class('tt-userinfo')}]")
-_FIND_CHILD_SECTIONS = XPath("./section")
-_FIND_SECTIONS = XPath(".//section")
-_FIND_SIGNATURES = XPath(f".//{_SIGNATURE}")
 _FIND_TEXTS = XPath(".//text()")
-_FIND_HEADERS = XPath(f"//{_HEADER}")
 
 _POST_COUNT = re.compile(r"^([0-9,]+)\s+Posts?$")
 _JOINED = re.compile(r"Joined ([A-Z][a-z]+) (\d{4})")
@@ -188,7 +173,7 @@ def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
     )
     if ref is None:
         result.error = f"not a thread page: no thread in its URL or pager ({url})"
-    elif not title and not result.posts and not _FIND_HEADERS(root):
+    elif not title and not result.posts and not any(map(_post_part, root.iter("header"))):
         result.error = "not a thread page: no title and no post"
     if result.error:
         problems.append(result.error)
@@ -333,7 +318,7 @@ def _post_part(element: HtmlElement) -> str | None:
     """Which part of a post `element` is: a `header` with a username, `article.forumPost`, or
     `div.forumsig` (a signature); None for anything else."""
     if element.tag == "header":
-        return "header" if _FIND_USERNAME(element) else None
+        return "header" if find_all(element, "div", "fpost-username") else None
     kind = classes(element)
     if element.tag == "article":
         return "article" if "forumPost" in kind else None
@@ -418,8 +403,8 @@ def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
 
 
 def _author(header: HtmlElement) -> str:
-    username = _FIND_USERNAME(header)[0]
-    spans = _FIND_CHILD_SPANS(username) or _FIND_SPANS(username)
+    username = find_all(header, "div", "fpost-username")[0]
+    spans = [child for child in username if child.tag == "span"] or list(username.iter("span"))
     author = text_of(spans[0]) if spans else ""
     if not author:
         raise PostError("missing author")
@@ -439,7 +424,7 @@ def _number(header: HtmlElement) -> int | None:
 
 def _post_link(header: HtmlElement) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
-    for link in _FIND_POST_LINKS(header):
+    for link in find_all(header, "a", "submessage"):
         try:
             post_id = urls.post_id_from_url(link.get("href"))
         except ValueError:  # an id of thousands of digits
@@ -455,7 +440,13 @@ def _post_link(header: HtmlElement) -> tuple[int, datetime]:
 
 def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
     """(country, post count) from the `.fpost-userinfo span.tt-userinfo` spans."""
-    spans = _FIND_USER_INFO(header)
+    tooltip = set(_tooltip_spans(header))  # the same class: leave them out
+    spans = [
+        span
+        for info in find_all(header, "div", "fpost-userinfo")
+        for span in find_all(info, "span", "tt-userinfo")
+        if span not in tooltip
+    ]
     labels = [text_of(span) for span in spans]
     counts = [_POST_COUNT.match(label) for label in labels]
     post_count = next((read_int(m.group(1).replace(",", "")) for m in counts if m), None)
@@ -463,6 +454,15 @@ def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
     if labels and not counts[0] and not _JOINED.search(labels[0]):
         country = labels[0] or _flag_name(spans[0])
     return country, post_count
+
+
+def _tooltip_spans(header: HtmlElement) -> list[HtmlElement]:
+    """`aside.tooltip span.tt-userinfo`: the tooltip's `Joined <Month> <YYYY>`."""
+    return [
+        span
+        for tooltip in find_all(header, "aside", "tooltip")
+        for span in find_all(tooltip, "span", "tt-userinfo")
+    ]
 
 
 def _flag_name(span: HtmlElement) -> str | None:
@@ -476,7 +476,7 @@ def _flag_name(span: HtmlElement) -> str | None:
 
 def _joined(header: HtmlElement) -> str | None:
     """`Joined <Month> <YYYY>` (the tooltip, or anywhere in the header) as `YYYY-MM`."""
-    tooltip = _FIND_TOOLTIP(header)
+    tooltip = _tooltip_spans(header)
     for source in [*tooltip, header]:
         match = _JOINED.search(text_of(source))
         if match and match.group(1) in _MONTHS:
@@ -496,7 +496,8 @@ def _edited_at(header: HtmlElement) -> datetime | None:
 
 def _body(article: HtmlElement) -> HtmlElement | None:
     """`article.forumPost > section`, the body (any section inside the article as a fallback)."""
-    sections = _FIND_CHILD_SECTIONS(article) or _FIND_SECTIONS(article)
+    sections = [child for child in article if child.tag == "section"]
+    sections = sections or list(article.iter("section"))
     return sections[0] if sections else None
 
 
@@ -505,8 +506,8 @@ def _body_html(raw: _RawPost) -> str:
     body = raw.body = _body(raw.article)
     if body is None:
         raise PostError("missing body")
-    if _FIND_SIGNATURES(body):
+    if find_all(body, "div", "forumsig"):
         body = copy.deepcopy(body)
-        for signature in _FIND_SIGNATURES(body):
+        for signature in find_all(body, "div", "forumsig"):
             remove(signature)
     return inner_html(body)
