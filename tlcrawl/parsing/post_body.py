@@ -259,11 +259,8 @@ def _is_left_out(el: Any) -> bool:
 def _lines(raw: str, separator: str) -> str:
     """Rule 3 on every line at once: the separator is no whitespace, so str.split keeps it.
 
-    Newlines in the source are plain whitespace in HTML (only elements break lines), and so are
-    control characters here.
+    Newlines in the source are plain whitespace in HTML: only elements break lines.
     """
-    if _CONTROL.search(raw):
-        raw = _CONTROL.sub(" ", raw)
     squashed = " ".join(raw.split())
     squashed = squashed.replace(" " + separator, separator).replace(separator + " ", separator)
     return "\n".join(filter(None, squashed.split(separator)))
