@@ -179,9 +179,17 @@ FUZZ = settings(
 
 
 def feed_both(parse: Callable, page: bytes, url: str) -> None:
-    """The page as Scrapy's bytes and as decoded text (`response.text`)."""
-    parse(page, url)
-    parse(page.decode("utf-8", errors="replace"), url)
+    """The page as Scrapy's bytes and as decoded text (`response.text`).
+
+    Nothing may escape, and nothing may need the parsers' last-resort guards either: those name
+    the exception type in `problems`, and hide a bug the mutation found.
+    """
+    for form in (page, page.decode("utf-8", errors="replace")):
+        problems = getattr(parse(form, url), "problems", [])
+        assert not [problem for problem in problems if _UNEXPECTED.search(problem)], problems
+
+
+_UNEXPECTED = re.compile(r"page not parsed|\b[A-Z][A-Za-z]*Error: ")
 
 
 def run_fuzz(kinds: list[str], parsers: list[str], examples: int) -> int:
@@ -373,6 +381,13 @@ def test_unreadable_index_page_number_in_the_url(page):
     parsed = parse_forum_index(body, f"{url}?currentpage={page}")
     assert (parsed.page, parsed.error) == (1, None)
     assert len(parsed.rows) == len(parse_forum_index(body, url).rows)
+
+
+def test_post_link_without_href_is_a_missing_link():
+    page = _seed_page().replace(b'class="submessage" href=', b'class="submessage" data-x=', 1)
+    parsed = parse_thread_page(page, SEED_URL)
+    assert parsed.problems == ["post #1: missing post link"]
+    assert [post.number for post in parsed.posts] == list(range(2, 21))
 
 
 def test_a_page_that_cannot_be_parsed_says_so():

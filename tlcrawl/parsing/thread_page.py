@@ -426,7 +426,7 @@ def _post_link(header: HtmlElement) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
     for link in find_all(header, "a", "submessage"):
         try:
-            post_id = urls.post_id_from_url(link.get("href"))
+            post_id = urls.post_id_from_url(link.get("href") or "")
         except ValueError:  # an id of thousands of digits
             post_id = None
         if post_id is None:
