@@ -201,18 +201,19 @@ def test_body_is_the_outer_section_when_wrapped(variants):
     assert _post(variants, 45).html.startswith("<p>Outer.</p><section>Inner section.</section>")
 
 
-def test_signature_html(seed):
-    assert _post(seed, 2).signature_html == (
-        '"Smokey, this is not \'Nam, this is bowling. There are rules."'
+def test_signature_text(seed):
+    assert (
+        _post(seed, 2).signature == '"Smokey, this is not \'Nam, this is bowling. There are rules."'
     )
 
 
 def test_signature_inside_the_article(variants):
-    assert _post(variants, 45).signature_html == "sig <i>inside</i> the article"
+    assert _post(variants, 45).signature == "sig inside the article"
+    assert "sig" not in _post(variants, 45).text
 
 
 def test_no_signature(variants):
-    assert _post(variants, 41).signature_html is None
+    assert _post(variants, 41).signature is None
 
 
 def test_post_without_link_is_a_problem_and_others_are_kept(variants):
@@ -241,7 +242,7 @@ def test_truncated_page_keeps_complete_posts():
     cut = html[: html.index("I don't think that's really")]
     page = parse_thread_page(cut, SEED_URL)
     assert [post.number for post in page.posts] == [1, 2, 3]
-    assert page.posts[1].signature_html is not None
+    assert page.posts[1].signature is not None
     assert page.title == "Twitch to cease business operations in Korea"
 
 
@@ -292,10 +293,11 @@ def test_single_page_thread_without_pager():
 
 
 @pytest.mark.parametrize("html", ["", "   ", b"", "<html><body><p>404 Not Found</p></body></html>"])
-def test_not_a_thread_page_returns_an_empty_page(html):
+def test_not_a_thread_page_is_a_failed_page(html):
     page = parse_thread_page(html, SEED_URL)
     assert (page.posts, page.title, page.pages) == ([], "", 1)
-    assert page.problems == ["no h1.title"]
+    assert page.error == "not a thread page: no title and no post"
+    assert page.problems == ["no h1.title", page.error]
 
 
 def test_url_that_is_not_a_thread_falls_back_to_pager_links():
@@ -413,12 +415,30 @@ def test_replica_post_fields(path, post):
 
 
 @pytest.mark.parametrize(("path", "post"), _replica_posts())
+def test_replica_post_body_fields_in_one_pass(path, post):
+    """Text, quotes, links and media come with the post: nothing is left to re-parse."""
+    truth = saved.truth()["post"][post.post_id]
+    got = (post.text, post.links, post.images, post.videos, post.content_hash)
+    expected = (truth["text"], truth["links"], truth["images"], truth["videos"])
+    assert got == (*expected, truth["content_hash"])
+    assert _quote_shape([q.to_dict() for q in post.quotes]) == _quote_shape(truth["quotes"])
+
+
+def _iso(when: datetime | str | None) -> str | None:
+    return when.isoformat() if isinstance(when, datetime) else when
+
+
+def _quote_shape(quotes: list[dict]) -> list:
+    """What the parser reads of each quote (parents are resolved later), times as text."""
+    return [
+        (q["author"], _iso(q["quoted_at"]), q["text"], _quote_shape(q["quotes"])) for q in quotes
+    ]
+
+
+@pytest.mark.parametrize(("path", "post"), _replica_posts())
 def test_replica_post_user_and_signature(path, post):
     truth = saved.truth()["post"][post.post_id]
     user = saved.truth()["user"][post.author]
     got = (post.country, post.post_count, post.joined, post.profile_url)
     assert got == (user["country"], user["post_count"], user["joined"], user["profile_url"])
-    assert (post.signature_html is None) == (truth["signature"] is None)
-    signature = lxml.html.fragment_fromstring(post.signature_html or "", create_parent="div")
-    for line in (truth["signature"] or "").splitlines():
-        assert line in " ".join(signature.text_content().split())
+    assert post.signature == truth["signature"]

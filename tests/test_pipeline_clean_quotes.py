@@ -20,7 +20,8 @@ from tests.fakeforum.replica import Replica
 from tests.fakeforum.seed import build_seed_thread
 from tests.fakeforum.truth import post_document
 from tlcrawl.items import PostItem, ThreadItem, UserItem
-from tlcrawl.pipelines.clean_posts import CleanPostsPipeline
+from tlcrawl.parsing.post_body import content_hash, parse_body, text_of
+from tlcrawl.pipelines.clean_posts import CleanPostsPipeline, clean_text
 from tlcrawl.pipelines.quote_parents import QuoteParentsPipeline
 
 BASE = "http://127.0.0.1:8765"
@@ -58,19 +59,31 @@ def quote(header: str | None, html: str, nested: str = "", toggle: int | None = 
 def post(
     number: int, author: str, posted: str, html: str, edited: str | None = None, sig: str = ""
 ) -> PostItem:
-    return PostItem(
-        _id=pid(number),
-        thread_id=THREAD,
-        forum="games",
-        page=1,
-        number=number,
-        url=f"{BASE}/forum/viewpost.php?post_id={pid(number)}",
-        author=author,
-        posted_at=datetime.strptime(posted, "%B %d %Y %H:%M").replace(tzinfo=UTC),
-        edited_at=datetime.fromisoformat(edited).replace(tzinfo=UTC) if edited else None,
-        html=html,
-        signature=sig or None,
+    return with_body(
+        PostItem(
+            _id=pid(number),
+            thread_id=THREAD,
+            forum="games",
+            page=1,
+            number=number,
+            url=f"{BASE}/forum/viewpost.php?post_id={pid(number)}",
+            author=author,
+            posted_at=datetime.strptime(posted, "%B %d %Y %H:%M").replace(tzinfo=UTC),
+            edited_at=datetime.fromisoformat(edited).replace(tzinfo=UTC) if edited else None,
+            html=html,
+        ),
+        sig or None,
     )
+
+
+def with_body(item: PostItem, signature_html: str | None) -> PostItem:
+    """The item as the spider yields it: body fields read by the parser (as in one page parse)."""
+    body = parse_body(item.html, BASE)
+    item.text, item.quotes = body.text, [quote.to_dict() for quote in body.quotes]
+    item.links, item.images, item.videos = body.links, body.images, body.videos
+    item.signature = text_of(signature_html) or None
+    item.content_hash = content_hash(item.text)
+    return item
 
 
 def pid(number: int) -> int:
@@ -311,7 +324,7 @@ def test_golden_seed_thread_every_quote_parent():
     assert (pipes.stat("quotes/unresolved"), pipes.stat("quotes/ambiguous")) == (1, None)
 
 
-def test_clean_fills_fields_from_html():
+def test_item_fields_from_html():
     [item] = Pipelines().feed(seed_posts()[18])  # #19: quote, link, embed, signature
     assert item.text.splitlines() == [
         "Hello,",
@@ -333,6 +346,39 @@ def test_clean_fills_fields_from_html():
     assert q["text"].startswith("You are correct but the regulation isn't that shocking")
     assert (q["parent_id"], q["confidence"], q["quotes"]) == (None, None, [])  # #12 not seen
     assert item.reply_to == []
+
+
+def test_clean_never_parses_html():
+    """The pipeline cleans the item's text fields; HTML left in `html` is not read again."""
+    item = PostItem(
+        _id=1,
+        thread_id=THREAD,
+        forum="games",
+        page=1,
+        number=1,
+        url=f"{BASE}/forum/viewpost.php?post_id=1",
+        author="a",
+        posted_at=datetime(2020, 5, 1, tzinfo=UTC),
+        html="<b>words that are not the text</b><a href='/x'>x</a>",
+        text="  first\u00a0 line \n\n\t second\r\n",
+        quotes=[{"author": "b", "quoted_at": None, "text": " q  1 ", "parent_id": None,
+                 "confidence": None, "quotes": [{"author": None, "quoted_at": None,
+                 "text": "\nnested  q\n", "parent_id": None, "confidence": None, "quotes": []}]}],
+        signature="   ",
+    )  # fmt: skip
+    [cleaned] = Pipelines().feed(item)
+    assert cleaned.text == "first line\nsecond"
+    assert (cleaned.links, cleaned.images) == ([], [])
+    [quote] = cleaned.quotes
+    assert [quote["text"], quote["quotes"][0]["text"]] == ["q 1", "nested q"]
+    assert cleaned.signature is None
+    assert cleaned.content_hash == hashlib.sha256(b"first line\nsecond").hexdigest()
+
+
+def test_clean_text_keeps_the_parsers_text():
+    text = parse_body(P7 + "<br><div>Tom &amp; Jerry\u00a0</div>", BASE).text
+    assert clean_text(text) == text
+    assert text.endswith("Eternal Return, and in particular League of Legends.\nTom & Jerry")
 
 
 def test_relative_links_built_on_the_base_url():
@@ -392,8 +438,8 @@ def test_reply_to_distinct_parents_in_order():
 
 # --- against the replica (tests/fakeforum): its served body HTML and its truth ------------------
 def replica_item(doc: dict, signature_html: str | None) -> PostItem:
-    """The PostItem the spider would yield for a truth document (raw fields only)."""
-    return PostItem(
+    """The PostItem the spider would yield for a truth document."""
+    item = PostItem(
         _id=doc["_id"],
         thread_id=doc["thread_id"],
         forum=doc["forum"],
@@ -404,8 +450,8 @@ def replica_item(doc: dict, signature_html: str | None) -> PostItem:
         posted_at=datetime.fromisoformat(doc["posted_at"]),
         edited_at=datetime.fromisoformat(doc["edited_at"]) if doc["edited_at"] else None,
         html=doc["html"],
-        signature=signature_html,
     )
+    return with_body(item, signature_html)
 
 
 def crawl_replica_threads(replica: Any, threads: Any) -> list[tuple[dict, PostItem]]:

@@ -60,9 +60,7 @@ def did_you_mean(word: str, known: Iterable[str], limit: int = 5) -> str:
 
 
 @contextlib.contextmanager
-def session(
-    uri: str, database: str, timeout: float, must_exist: bool = True
-) -> Iterator[Database]:
+def session(uri: str, database: str, timeout: float, must_exist: bool = True) -> Iterator[Database]:
     """A connected database that exists on the server (or may be new: `must_exist=False`).
     Unreachable servers and bad URIs become clean exits (3 and 2); an unknown database is
     "not found" (1), with close names offered."""

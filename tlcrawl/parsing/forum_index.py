@@ -13,15 +13,22 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
-from lxml.html import HtmlElement
-
 from tlcrawl.parsing import times, urls
-from tlcrawl.parsing.dom import current_page_marker, has_class, load_html, text_of
+from tlcrawl.parsing.dom import (
+    HtmlElement,
+    current_page_marker,
+    forum_ref,
+    has_class,
+    load_html,
+    read_int,
+    text_of,
+    thread_ref,
+)
 
 T = TypeVar("T")
 
 _STICKY_PREFIX = "Sticky:"
-_COUNT = re.compile(r"^\d[\d,]*$")
+_COUNT = re.compile(r"^[0-9][0-9,]*$")
 _LAST_POST = re.compile(r"(\d{1,2}:\d{2} [A-Z][a-z]{2} \d{1,2} \d{4})\s*(.*)")
 
 
@@ -47,24 +54,37 @@ class ForumIndexPage:
     pages: int
     rows: list[IndexRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    error: str | None = None  # as ThreadPage.error: set when nothing could be read
 
 
 def parse_forum_index(html: str | bytes, url: str) -> ForumIndexPage:
-    """Parse one subforum index page fetched from `url`; never raises for bad markup.
+    """Parse one subforum index page fetched from `url`; never raises, whatever the input.
 
     A row with a thread link is always kept (the thread is what matters); its unreadable cells
-    are None and reported in `problems`.
+    are None and reported in `problems`. A row that cannot be read at all is reported and
+    skipped; the page keeps the others.
     """
+    try:
+        return _parse_forum_index(html, url)
+    except Exception as error:  # a bug meeting odd markup: fail this page, keep the crawl
+        problem = f"page not parsed: {type(error).__name__}: {error}"[:500]
+        return ForumIndexPage(None, 1, 1, [], [problem], error=problem)
+
+
+def _parse_forum_index(html: str | bytes, url: str) -> ForumIndexPage:
     root = load_html(html)
     scope = (root.xpath("//div[@id='main-content']") or [root])[0]
-    forum, url_page = urls.parse_forum_url(url) or (None, 1)
+    forum, url_page = forum_ref(url, url) or (None, 1)
     problems = [] if forum else [f"not a subforum URL: {url}"]
     page, pages = _pager(scope, url, url_page)
     rows = []
-    for row in scope.xpath(f".//table[{has_class('solid')}]//tr"):
-        link = _thread_link(row, url)
-        if link is not None:  # else a heading or spacer row
-            rows.append(_row(row, link, url, problems))
+    for index, row in enumerate(scope.xpath(f".//table[{has_class('solid')}]//tr"), start=1):
+        try:
+            link = _thread_link(row, url)
+            if link is not None:  # else a heading or spacer row
+                rows.append(_row(row, link, url, problems))
+        except Exception as error:  # any failure loses this row only
+            problems.append(f"row {index}: unreadable ({type(error).__name__}: {error})"[:300])
     return ForumIndexPage(forum, page, pages, rows, problems)
 
 
@@ -74,7 +94,7 @@ def _pager(scope: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
     seen = [1, url_page]
     for block in scope.xpath(f".//div[{has_class('pagination')}]"):
         for href in block.xpath(".//a/@href"):
-            parsed = urls.parse_forum_url(href, url)
+            parsed = forum_ref(href, url)
             if parsed:
                 seen.append(parsed[1])
         current = current_page_marker(block) or current
@@ -85,7 +105,7 @@ def _pager(scope: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
 def _thread_link(row: HtmlElement, url: str) -> tuple[HtmlElement, urls.ThreadRef] | None:
     """The row's topic link: a titled thread link that is not the `?page=last` shortcut."""
     for link in row.xpath(".//a[@href]"):
-        ref = urls.parse_thread_url(link.get("href"), url)
+        ref = thread_ref(link.get("href"), url)
         if ref and ref.canonical_url and not ref.last_page and not ref.view_all and text_of(link):
             return link, ref
     return None
@@ -154,15 +174,16 @@ def _author(cell: HtmlElement) -> str:
 
 def _count(cell: HtmlElement) -> int:
     label = text_of(cell)
-    if not _COUNT.match(label):
-        raise ValueError(repr(label))
-    return int(label.replace(",", ""))
+    count = read_int(label.replace(",", "")) if _COUNT.match(label) else None
+    if count is None:
+        raise ValueError(repr(label[:40]))
+    return count
 
 
 def _last_post(cell: HtmlElement) -> tuple[datetime, str | None]:
     """`10:56 Apr 21 2012<br>name` → (GMT time, poster); the br may leave no space between."""
     match = _LAST_POST.search(text_of(cell))
     if not match:
-        raise ValueError(repr(text_of(cell)))
+        raise ValueError(repr(text_of(cell)[:60]))
     poster = match.group(2).removeprefix("by ").strip()
     return times.parse_index_time(match.group(1)), poster or None

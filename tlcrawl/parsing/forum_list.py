@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from tlcrawl.parsing import urls
-from tlcrawl.parsing.dom import load_html, text_of
+from tlcrawl.parsing.dom import HtmlElement, forum_ref, load_html, read_int, text_of
 
 
 @dataclass
@@ -23,17 +21,21 @@ def parse_forum_list(html: str | bytes, url: str) -> list[ForumLink]:
     """Subforum links (href exactly `/forum/<slug>/`) in document order, one per slug.
 
     Scoped to `div#main-content` when present, so sidebar and menu links are not counted.
-    A slug linked first without text (an icon) takes its name from a later link.
+    A slug linked first without text (an icon) takes its name from a later link. Never raises:
+    a link that cannot be read is left out.
     """
     root = load_html(html)
     scope = root.xpath("//div[@id='main-content']") or [root]
     found: dict[str, ForumLink] = {}
     for link in scope[0].xpath(".//a[@href]"):
-        slug = _forum_slug(link.get("href"), url)
-        name = text_of(link)
-        if slug is None or slug in found or not name:
+        try:
+            slug = _forum_slug(link.get("href"), url)
+            name = text_of(link)
+            if slug is None or slug in found or not name:
+                continue
+            found[slug] = ForumLink(slug, name, _forum_id(link), urls.forum_url(url, slug))
+        except ValueError:  # an unreadable href (`http://[::1`): not a subforum link
             continue
-        found[slug] = ForumLink(slug, name, _forum_id(link), urls.forum_url(url, slug))
     return list(found.values())
 
 
@@ -41,12 +43,11 @@ def _forum_slug(href: str, page_url: str) -> str | None:
     """The slug of a bare subforum link; None for index pages (`?currentpage=`) or anything else."""
     if urlsplit(href).query:
         return None
-    parsed = urls.parse_forum_url(href, page_url)
+    parsed = forum_ref(href, page_url)
     return parsed[0] if parsed else None
 
 
 def _forum_id(link: HtmlElement) -> int | None:
     """`data-fid` of the nearest ancestor-or-self that carries one."""
     holders = link.xpath("ancestor-or-self::*[@data-fid][1]")
-    value = holders[0].get("data-fid").strip() if holders else ""
-    return int(value) if value.isdigit() else None
+    return read_int(holders[0].get("data-fid")) if holders else None

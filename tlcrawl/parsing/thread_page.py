@@ -4,6 +4,10 @@ Keys on the class names and text patterns in the data contract, never on nesting
 nesting is unknown. Posts are found by pairing, in document order, each post `header` with the next
 `article.forumPost` and the first `div.forumsig` before the next header. A post missing a required
 part is reported in `problems` and skipped; the others are kept.
+
+Every field of every post (text, quotes, links, media, signature, content hash) is extracted here,
+in one parse of the page: the spider's items are complete and the pipelines never re-parse HTML.
+Never raises: a page that cannot be read at all comes back with `error` set (see ThreadPage).
 """
 
 from __future__ import annotations
@@ -14,36 +18,41 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lxml.etree import XPath
-from lxml.html import HtmlElement
 
 from tlcrawl.parsing import times, urls
-from tlcrawl.parsing.dom import current_page_marker, has_class, inner_html, load_html, text_of
+from tlcrawl.parsing.dom import (
+    HtmlElement,
+    classes,
+    current_page_marker,
+    find_all,
+    inner_html,
+    load_html,
+    main_content,
+    read_int,
+    text_of,
+    thread_ref,
+)
+from tlcrawl.parsing.post_body import (
+    EMPTY_BODY,
+    Body,
+    Quote,
+    content_hash,
+    extract_body,
+    extract_text,
+    remove,
+)
 
-_HEADER = f"header[.//div[{has_class('fpost-username')}]]"
-_ARTICLE = f"article[{has_class('forumPost')}]"
-_SIGNATURE = f"div[{has_class('forumsig')}]"
-_POST_PARTS = f"//{_HEADER} | //{_ARTICLE} | //{_SIGNATURE}"
-# Per-post queries, compiled once (compiling per call was a third of the parse time).
-_FIND_USERNAME = XPath(f".//div[{has_class('fpost-username')}]")
-_FIND_CHILD_SPANS = XPath("./span")
-_FIND_SPANS = XPath(".//span")
+# Per-post queries, compiled once (compiling per call was a third of the parse time). Simple
+# ones are lxml iter calls with a class test (dom.find_all): an XPath call costs more.
 _FIND_NUMBER_LINKS = XPath(".//a[starts-with(normalize-space(), '#')]")
 _FIND_NUMBER_ANYWHERE = XPath(".//*[starts-with(normalize-space(), '#')]")
-_FIND_POST_LINKS = XPath(f".//a[{has_class('submessage')}][@href]")
-_FIND_USER_INFO = XPath(  # the tooltip's span has the same class: leave it out
-    f".//div[{has_class('fpost-userinfo')}]//span[{has_class('tt-userinfo')}]"
-    f"[not(ancestor::aside[{has_class('tooltip')}])]"
-)
-_FIND_TOOLTIP = XPath(f".//aside[{has_class('tooltip')}]//span[{has_class('tt-userinfo')}]")
-_FIND_CHILD_SECTIONS = XPath("./section")
-_FIND_SECTIONS = XPath(".//section")
-_FIND_SIGNATURES = XPath(f".//{_SIGNATURE}")
+_FIND_TEXTS = XPath(".//text()")
 
-_POST_COUNT = re.compile(r"^([\d,]+)\s+Posts?$")
+_POST_COUNT = re.compile(r"^([0-9,]+)\s+Posts?$")
 _JOINED = re.compile(r"Joined ([A-Z][a-z]+) (\d{4})")
 _EDITED = re.compile(r"Last Edited:\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})")
-_NUMBER = re.compile(r"^#(\d+)$")
-_COMMENTS = re.compile(r"\b(\d[\d,]*)\s*Comment")
+_NUMBER = re.compile(r"^#([0-9]+)$")
+_COMMENTS = re.compile(r"\b([0-9][0-9,]*)\s*Comment")
 _MONTHS = (
     *("January", "February", "March", "April", "May", "June"),
     *("July", "August", "September", "October", "November", "December"),
@@ -66,16 +75,31 @@ class ParsedPost:
     url: str  # the post's permalink on the crawl's base
     profile_url: str
     html: str  # inner HTML of the body, signature excluded
-    signature_html: str | None = None
     edited_at: datetime | None = None
     country: str | None = None
     post_count: int | None = None
     joined: str | None = None  # YYYY-MM
     tl_plus: bool = False
+    # The body's fields by the data contract's text rules, read off the page's own tree.
+    text: str = ""
+    quotes: list[Quote] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    videos: list[str] = field(default_factory=list)
+    signature: str | None = None  # the signature's text; None when it has none
+    content_hash: str = content_hash("")
 
 
 @dataclass
 class ThreadPage:
+    """One thread page. Never raised: bad parts are in `problems`.
+
+    `error` is the page-level failure marker: None when the page was read (even with posts
+    skipped, each named in `problems`); else why nothing could be read, also the last of
+    `problems`. A page with `error` set has no posts and must be treated as failed (its thread
+    incomplete), not as an empty page.
+    """
+
     thread_id: int | None
     forum: str | None
     title: str
@@ -87,6 +111,8 @@ class ThreadPage:
     forum_name: str | None
     posts: list[ParsedPost] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    error: str | None = None
+    skipped_posts: int = 0  # posts on the page that could not be read (each named in problems)
 
 
 @dataclass
@@ -94,13 +120,35 @@ class _RawPost:
     header: HtmlElement
     article: HtmlElement | None = None
     signature: HtmlElement | None = None
+    body: HtmlElement | None = None  # the article's section
+    label: str = ""
 
 
 def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
-    """Parse one thread page fetched from `url`; never raises for bad markup."""
+    """Parse one thread page fetched from `url`; never raises, whatever the input."""
+    try:
+        return _parse_thread_page(html, url)
+    except Exception as error:  # a bug meeting odd markup: fail this page, keep the crawl
+        problem = f"page not parsed: {type(error).__name__}: {error}"[:500]
+        return ThreadPage(
+            thread_id=None,
+            forum=None,
+            title="",
+            url=None,
+            page=1,
+            pages=1,
+            replies=None,
+            locked=False,
+            forum_name=None,
+            problems=[problem],
+            error=problem,
+        )
+
+
+def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
     root = load_html(html)
     problems: list[str] = []
-    ref = urls.parse_thread_url(url)
+    ref = thread_ref(url, url)
     if ref is None or ref.canonical_url is None:
         ref = _ref_from_pager(root, url)
     if ref is None:
@@ -109,9 +157,9 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
     if not title:
         problems.append("no h1.title")
     page, pages = _pager(root, url, ref.page if ref else 1)
-    base = urls.origin(url)
+    posts, skipped = _posts(root, urls.origin(url), problems)  # consumes the posts' bodies
     texts = _page_texts(root)
-    return ThreadPage(
+    result = ThreadPage(
         thread_id=ref.thread_id if ref else None,
         forum=ref.forum if ref else None,
         title=title,
@@ -121,31 +169,42 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
         replies=_replies(texts),
         locked=any(_LOCKED in text for text in texts),
         forum_name=_forum_name(texts),
-        posts=_posts(root, base, problems),
+        posts=posts,
         problems=problems,
+        skipped_posts=skipped,
     )
+    if ref is None:
+        result.error = f"not a thread page: no thread in its URL or pager ({url})"
+    elif not title and not result.posts and not any(map(_post_part, root.iter("header"))):
+        result.error = "not a thread page: no title and no post"
+    if result.error:
+        problems.append(result.error)
+    return result
 
 
 # --- thread-level facts -------------------------------------------------------------------------
 
 
 def _title(root: HtmlElement) -> str:
-    found = root.xpath(f"//h1[{has_class('title')}]")
+    found = find_all(root, "h1", "title")
     return text_of(found[0]) if found else ""
 
 
 def _pager_links(root: HtmlElement) -> list[HtmlElement]:
     """Pagination blocks: the thread docks' when present, else any `div.pagination`."""
-    pagination = f"div[{has_class('pagination')}]"
-    docks = root.xpath(f"//tr[{has_class('thread_dock')}]//{pagination}")
-    return docks or root.xpath(f"//{pagination}")
+    docks = [
+        block
+        for dock in find_all(root, "tr", "thread_dock")
+        for block in find_all(dock, "div", "pagination")
+    ]
+    return docks or find_all(root, "div", "pagination")
 
 
 def _ref_from_pager(root: HtmlElement, url: str) -> urls.ThreadRef | None:
     """The thread a page belongs to, read from its pager links when its URL does not say."""
     for block in _pager_links(root):
         for href in block.xpath(".//a/@href"):
-            ref = urls.parse_thread_url(href, url)
+            ref = thread_ref(href, url)
             if ref is not None and ref.canonical_url is not None:
                 return ref
     return None
@@ -157,10 +216,10 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
     seen = [1]
     for block in _pager_links(root):
         for link in block.xpath(".//a[@href]"):
-            ref = urls.parse_thread_url(link.get("href"), url)
-            label = text_of(link)
-            if label.isdigit():
-                seen.append(int(label))
+            ref = thread_ref(link.get("href"), url)
+            number = read_int(text_of(link))
+            if number is not None:
+                seen.append(number)
             elif ref is not None and not ref.last_page and not ref.view_all:
                 seen.append(ref.page)  # Next/Prev point at existing pages
         current = current_page_marker(block) or current
@@ -172,13 +231,15 @@ def _page_texts(root: HtmlElement) -> list:
     """Main-content text nodes that may hold the comment count, breadcrumb or lock notice.
 
     Post bodies and the title are left out: users and thread titles may write these words.
-    One scan of the document for all three (each scan costs as much as all post fields).
+    One scan of the document for all three, after the posts were read and their bodies removed
+    (a scan of every text node costs as much as all post fields).
     """
-    scope = (root.xpath("//div[@id='main-content']") or [root])[0]
-    found = scope.xpath(
-        ".//text()[contains(., 'Comment') or contains(., 'Forum Index')"
-        f" or contains(., '{_LOCKED}')]"
-    )
+    scope = main_content(root)
+    found = [
+        text
+        for text in _FIND_TEXTS(scope)  # one query and a Python test: 3 `contains` cost more
+        if "Comment" in text or "Forum Index" in text or _LOCKED in text
+    ]
     return [text for text in found if not _inside(text, "self::article or self::h1")]
 
 
@@ -194,11 +255,9 @@ def _replies(texts: list) -> int | None:
             continue
         match = _COMMENTS.search(text)
         if match:
-            return int(match.group(1).replace(",", ""))
+            return read_int(match.group(1).replace(",", ""))
         if text.strip().startswith("Comment"):
-            before = _text_before(text)
-            if before.isdigit():
-                return int(before)
+            return read_int(_text_before(text))
     return None
 
 
@@ -239,35 +298,73 @@ def _forum_name(texts: list) -> str | None:
 def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
     """Walk headers, bodies and signatures in document order, pairing them up."""
     raw: list[_RawPost] = []
-    for element in root.xpath(_POST_PARTS):
-        if element.tag == "header":
+    for element in root.iter("header", "article", "div"):
+        part = _post_part(element)
+        if part == "header":
             raw.append(_RawPost(element))
-        elif element.tag == "article":
+        elif part == "article":
             if raw and raw[-1].article is None:
                 raw[-1].article = element
             else:
                 problems.append(f"post body without a header (after {len(raw)} headers)")
-        elif raw and raw[-1].article is not None and raw[-1].signature is None:
+        elif part == "signature" and raw and _takes_signature(raw[-1]):
             raw[-1].signature = element
     return raw
 
 
-def _posts(root: HtmlElement, base: str, problems: list[str]) -> list[ParsedPost]:
-    posts = []
-    for index, raw in enumerate(_pair_post_parts(root, problems), start=1):
+def _takes_signature(raw: _RawPost) -> bool:
+    return raw.article is not None and raw.signature is None
+
+
+def _post_part(element: HtmlElement) -> str | None:
+    """Which part of a post `element` is: a `header` with a username, `article.forumPost`, or
+    `div.forumsig` (a signature); None for anything else."""
+    if element.tag == "header":
+        return "header" if find_all(element, "div", "fpost-username") else None
+    kind = classes(element)
+    if element.tag == "article":
+        return "article" if "forumPost" in kind else None
+    return "signature" if "forumsig" in kind else None
+
+
+def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[ParsedPost], int]:
+    """Every readable post, and how many were skipped (each named in `problems`).
+
+    Two passes: the headers and the stored HTML first, then the bodies' fields, last post
+    first. Reading a body consumes its elements, and on a broken page a later post's parts may
+    sit inside an earlier post's body.
+    """
+    found: list[tuple[_RawPost, ParsedPost]] = []
+    pairs = _pair_post_parts(root, problems)
+    for index, raw in enumerate(pairs, start=1):
         number = _number(raw.header)
-        label = f"post #{number}" if number is not None else f"post {index} on the page"
+        raw.label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
-            posts.append(_post(raw, number, base, label, problems))
-        except PostError as error:
-            problems.append(f"{label}: {error}")
-    return posts
+            found.append((raw, _post(raw, number, base, problems)))
+        except Exception as error:  # any failure loses this post only
+            problems.append(f"{raw.label}: {_reason(error)}")
+    posts: list[ParsedPost] = []
+    for raw, post in reversed(found):
+        try:
+            _fill_body(post, raw, base)
+        except Exception as error:
+            problems.append(f"{raw.label}: unreadable body ({_reason(error)})")
+            continue
+        posts.append(post)
+    for raw in pairs:  # what is left of the bodies: out of the way of the page-wide text scan
+        if raw.article is not None:
+            remove(raw.article)
+    return posts[::-1], len(pairs) - len(posts)
 
 
-def _post(
-    raw: _RawPost, number: int | None, base: str, label: str, problems: list[str]
-) -> ParsedPost:
-    header = raw.header
+def _reason(error: Exception) -> str:
+    """A PostError's message; for anything else its type too (an unexpected failure)."""
+    message = str(error)[:300]
+    return message if isinstance(error, PostError) else f"{type(error).__name__}: {message}"
+
+
+def _post(raw: _RawPost, number: int | None, base: str, problems: list[str]) -> ParsedPost:
+    header, label = raw.header, raw.label
     author = _author(header)
     if number is None:
         raise PostError("missing post number")
@@ -287,8 +384,7 @@ def _post(
         posted_at=posted_at,
         url=urls.post_url(base, post_id),
         profile_url=urls.profile_url(base, author),
-        html=_body_html(raw.article),
-        signature_html=inner_html(raw.signature) if raw.signature is not None else None,
+        html=_body_html(raw),
         edited_at=_edited_at(header),
         country=country,
         post_count=post_count,
@@ -297,9 +393,20 @@ def _post(
     )
 
 
+def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
+    """The body's fields and the signature's text, read off (and consuming) their elements."""
+    if raw.signature is not None:
+        post.signature = extract_text(raw.signature) or None
+        remove(raw.signature)  # a signature inside the body is not body
+    fields: Body = extract_body(raw.body, base) if raw.body is not None else EMPTY_BODY
+    post.text, post.quotes = fields.text, fields.quotes
+    post.links, post.images, post.videos = fields.links, fields.images, fields.videos
+    post.content_hash = content_hash(post.text)
+
+
 def _author(header: HtmlElement) -> str:
-    username = _FIND_USERNAME(header)[0]
-    spans = _FIND_CHILD_SPANS(username) or _FIND_SPANS(username)
+    username = find_all(header, "div", "fpost-username")[0]
+    spans = [child for child in username if child.tag == "span"] or list(username.iter("span"))
     author = text_of(spans[0]) if spans else ""
     if not author:
         raise PostError("missing author")
@@ -311,15 +418,19 @@ def _number(header: HtmlElement) -> int | None:
     for find in (_FIND_NUMBER_LINKS, _FIND_NUMBER_ANYWHERE):
         for element in find(header):
             match = _NUMBER.match(text_of(element))
-            if match:
-                return int(match.group(1))
+            number = read_int(match.group(1)) if match else None
+            if number is not None:
+                return number
     return None
 
 
 def _post_link(header: HtmlElement) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
-    for link in _FIND_POST_LINKS(header):
-        post_id = urls.post_id_from_url(link.get("href"))
+    for link in find_all(header, "a", "submessage"):
+        try:
+            post_id = urls.post_id_from_url(link.get("href") or "")
+        except ValueError:  # an id of thousands of digits
+            post_id = None
         if post_id is None:
             continue
         try:
@@ -331,14 +442,29 @@ def _post_link(header: HtmlElement) -> tuple[int, datetime]:
 
 def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
     """(country, post count) from the `.fpost-userinfo span.tt-userinfo` spans."""
-    spans = _FIND_USER_INFO(header)
+    tooltip = set(_tooltip_spans(header))  # the same class: leave them out
+    spans = [
+        span
+        for info in find_all(header, "div", "fpost-userinfo")
+        for span in find_all(info, "span", "tt-userinfo")
+        if span not in tooltip
+    ]
     labels = [text_of(span) for span in spans]
     counts = [_POST_COUNT.match(label) for label in labels]
-    post_count = next((int(m.group(1).replace(",", "")) for m in counts if m), None)
+    post_count = next((read_int(m.group(1).replace(",", "")) for m in counts if m), None)
     country = None
     if labels and not counts[0] and not _JOINED.search(labels[0]):
         country = labels[0] or _flag_name(spans[0])
     return country, post_count
+
+
+def _tooltip_spans(header: HtmlElement) -> list[HtmlElement]:
+    """`aside.tooltip span.tt-userinfo`: the tooltip's `Joined <Month> <YYYY>`."""
+    return [
+        span
+        for tooltip in find_all(header, "aside", "tooltip")
+        for span in find_all(tooltip, "span", "tt-userinfo")
+    ]
 
 
 def _flag_name(span: HtmlElement) -> str | None:
@@ -352,7 +478,7 @@ def _flag_name(span: HtmlElement) -> str | None:
 
 def _joined(header: HtmlElement) -> str | None:
     """`Joined <Month> <YYYY>` (the tooltip, or anywhere in the header) as `YYYY-MM`."""
-    tooltip = _FIND_TOOLTIP(header)
+    tooltip = _tooltip_spans(header)
     for source in [*tooltip, header]:
         match = _JOINED.search(text_of(source))
         if match and match.group(1) in _MONTHS:
@@ -362,17 +488,28 @@ def _joined(header: HtmlElement) -> str | None:
 
 def _edited_at(header: HtmlElement) -> datetime | None:
     match = _EDITED.search(text_of(header))
-    return times.parse_edit_time(match.group(1)) if match else None
+    if not match:
+        return None
+    try:
+        return times.parse_edit_time(match.group(1))
+    except ValueError as error:  # `2023-12-06 04:01:99`
+        raise PostError(f"unreadable edit time ({error})") from None
 
 
-def _body_html(article: HtmlElement) -> str:
-    """Inner HTML of `article.forumPost > section`, any signature inside it removed."""
-    sections = _FIND_CHILD_SECTIONS(article) or _FIND_SECTIONS(article)
-    if not sections:
+def _body(article: HtmlElement) -> HtmlElement | None:
+    """`article.forumPost > section`, the body (any section inside the article as a fallback)."""
+    sections = [child for child in article if child.tag == "section"]
+    sections = sections or list(article.iter("section"))
+    return sections[0] if sections else None
+
+
+def _body_html(raw: _RawPost) -> str:
+    """Inner HTML of the body, any signature inside it removed."""
+    body = raw.body = _body(raw.article)
+    if body is None:
         raise PostError("missing body")
-    body = sections[0]
-    if _FIND_SIGNATURES(body):
+    if find_all(body, "div", "forumsig"):
         body = copy.deepcopy(body)
-        for signature in _FIND_SIGNATURES(body):
-            signature.drop_tree()
+        for signature in find_all(body, "div", "forumsig"):
+            remove(signature)
     return inner_html(body)

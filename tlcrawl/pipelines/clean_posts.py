@@ -1,12 +1,13 @@
-"""Fill a post's derived fields (text, quotes, links, images, videos, signature, content_hash).
+"""Clean a post's text fields; never parses HTML (the spider's items carry every field).
 
-The spider stores raw HTML (`html`, and the signature's inner HTML in `signature`); this pipeline
-turns it into the contract's fields so that parsing rules live in one pure module (post_body).
+The thread-page parser extracts text, quotes, links, media, signature and content hash in its one
+parse of the page (tlcrawl.parsing.thread_page). This pipeline only normalises what was extracted,
+so that a post from any source is stored in one shape: whitespace squashed per line, empty lines
+dropped, an empty signature stored as None, and a `content_hash` that matches the text stored.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any, Self
 
@@ -14,20 +15,18 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem
-from tlcrawl.parsing.post_body import parse_body, text_of
-from tlcrawl.parsing.urls import origin
+from tlcrawl.parsing.post_body import content_hash
 
 logger = logging.getLogger(__name__)
 
 
 class CleanPostsPipeline:
-    def __init__(self, stats: StatsCollector, base_url: str) -> None:
+    def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.base_url = base_url
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats, crawler.settings.get("TLCRAWL_BASE_URL", "https://tl.net"))
+        return cls(crawler.stats)
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PostItem):
@@ -39,10 +38,29 @@ class CleanPostsPipeline:
             # Kept anyway: the post exists (and may be quoted); its body may come on a re-crawl.
             self.stats.inc_value("posts/empty_body")
             logger.warning("Post %s has an empty body: %s", post._id, post.url)
-        # The contract builds every URL on the crawl's base URL: the one the post's permalink is on.
-        body = parse_body(post.html or "", origin(post.url) if post.url else self.base_url)
-        post.text = body.text
-        post.quotes = [quote.to_dict() for quote in body.quotes]
-        post.links, post.images, post.videos = body.links, body.images, body.videos
-        post.signature = text_of(post.signature) or None
-        post.content_hash = hashlib.sha256(post.text.encode("utf-8")).hexdigest()
+        post.text = clean_text(post.text)
+        for quote in _all_quotes(post.quotes):
+            quote["text"] = clean_text(quote["text"])
+        post.signature = clean_text(post.signature or "") or None
+        post.content_hash = content_hash(post.text)
+
+
+def clean_text(text: str) -> str:
+    """One line per line of text: whitespace runs (U+00A0 included) squashed, empty lines dropped.
+
+    Idempotent: the parser's text comes out unchanged; text from elsewhere takes its shape.
+    """
+    if "\0" in text:  # the marker below: clean line by line
+        lines = (" ".join(line.split()) for line in text.split("\n"))
+        return "\n".join(line for line in lines if line)
+    # Whole text at once (a line at a time cost as much as extracting it): \0, no whitespace to
+    # str.split, marks the line breaks.
+    squashed = " ".join(text.replace("\n", "\0").split())
+    squashed = squashed.replace(" \0", "\0").replace("\0 ", "\0")
+    return "\n".join(filter(None, squashed.split("\0")))
+
+
+def _all_quotes(quotes: list[dict[str, Any]]):
+    for quote in quotes:
+        yield quote
+        yield from _all_quotes(quote["quotes"])

@@ -254,6 +254,9 @@ class ThreadsSpider(scrapy.Spider):
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
         progress = self.forums.get(response.meta.get("forum", index.forum))
+        if index.error and progress is not None:  # unreadable: its threads wait for a later crawl
+            self.crawler.stats.inc_value("index/failed")
+            progress.clean = False
         rows = [row for row in index.rows if row.thread_id not in self.threads_seen]
         self._advance_clock(rows)
         plans = await self._plans(rows, response.url)
@@ -276,6 +279,8 @@ class ThreadsSpider(scrapy.Spider):
     def _index_page_read(self, progress: ForumProgress, page: int, index) -> None:
         progress.reading = False
         progress.next_page = page + 1
+        if index.error:  # no pager read: keep what earlier pages said
+            return
         last = index.pages
         if self.max_index_pages is not None and self.max_index_pages < last:
             last, progress.clean = self.max_index_pages, False  # the pass never covers it all
@@ -387,6 +392,15 @@ class ThreadsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("thread_page/after_finish")
             return
         page = response.meta.get("thread_page", parsed.page)
+        if parsed.error:  # nothing on it could be read: a failed page, not an empty one
+            self.crawler.stats.inc_value("thread_page/unreadable")
+            if not state.started:
+                for output in self._drop_unstarted(state):
+                    yield output
+            else:
+                async for output in self._release(state, state.fail_page(page)):
+                    yield output
+            return
         if not state.started:
             state.source = source_of(response.meta)
             for request in self._start_thread(state, parsed, page):
@@ -398,8 +412,9 @@ class ThreadsSpider(scrapy.Spider):
             async for item in self._release(state, state.fail_page(page)):
                 yield item
             return
-        if parsed.problems:
-            state.uncertain = True  # a post may have been skipped: nothing is tombstoned
+        if parsed.skipped_posts:  # a post is missing: nothing is tombstoned this time
+            state.uncertain = True
+            self.crawler.stats.inc_value("posts/missing_field", parsed.skipped_posts)
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
         if not state.matches_archive(page, [post.post_id for post in parsed.posts]):
@@ -527,8 +542,15 @@ class ThreadsSpider(scrapy.Spider):
             posted_at=post.posted_at,
             edited_at=post.edited_at,
             html=post.html,
-            signature=post.signature_html,  # turned into text by CleanPostsPipeline
+            # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
+            text=post.text,
+            quotes=[quote.to_dict() for quote in post.quotes],
+            signature=post.signature,
+            links=post.links,
+            images=post.images,
+            videos=post.videos,
             tl_plus=post.tl_plus,
+            content_hash=post.content_hash,
         )
 
     async def _release(self, state: ThreadState, pages: list[PageItems]):
