@@ -148,3 +148,26 @@ def test_a_pager_without_a_reply_count_is_capped_by_the_setting():
     requests, _, _ = split(spider.parse_thread_page(page1))
     assert len(requests) == 299
     assert spider.crawler.stats.get_value("bounds/thread_pages_capped") == 1
+
+
+def test_a_post_with_an_invalid_edit_time_is_skipped_and_the_thread_still_completes(spider):
+    forum = build_forum(seed=1, forums=1, threads_per_forum=10)
+    thread = _long_thread(forum)
+    page1 = response(forum, thread["url"])
+    requests, posts, _ = split(spider.parse_thread_page(page1))
+    assert len(posts) == 20
+    url2 = next(r.url for r in requests if r.meta["thread_page"] == 2)
+    _, _, body = forum.render(url2[len(BASE) :])
+    marker = b"<article"
+    body = body.replace(marker, b"<div>Last Edited: 2023-12-06 04:01:99</div>" + marker, 1)
+    page2 = HtmlResponse(
+        url2, body=body, encoding="utf-8", request=next(r for r in requests if r.url == url2)
+    )
+    _, posts, _ = split(spider.parse_thread_page(page2))
+    assert [p.number for p in posts] == list(range(22, 41)), "#21 alone is skipped"
+    assert spider.crawler.stats.get_value("posts/missing_field") == 1
+    state = spider.threads[thread["_id"]]
+    assert state.incomplete, "the next incremental crawl comes back to the thread"
+    later = [r for r in requests if r.meta["thread_page"] == 3]
+    _, posts, _ = split(spider.parse_thread_page(response(forum, later[0].url, later[0])))
+    assert [p.number for p in posts] == list(range(41, 61)), "later pages still flow"

@@ -412,8 +412,8 @@ class ThreadsSpider(scrapy.Spider):
             async for item in self._release(state, state.fail_page(page)):
                 yield item
             return
-        if parsed.skipped_posts:  # a post is missing: nothing is tombstoned this time
-            state.uncertain = True
+        if parsed.skipped_posts:  # a post is lost: come back next time, tombstone nothing now
+            state.uncertain = state.incomplete = True
             self.crawler.stats.inc_value("posts/missing_field", parsed.skipped_posts)
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
