@@ -158,8 +158,9 @@ def test_a_post_with_an_invalid_edit_time_is_skipped_and_the_thread_still_comple
     assert len(posts) == 20
     url2 = next(r.url for r in requests if r.meta["thread_page"] == 2)
     _, _, body = forum.render(url2[len(BASE) :])
-    marker = b"<article"
-    body = body.replace(marker, b"<div>Last Edited: 2023-12-06 04:01:99</div>" + marker, 1)
+    info = b'<div class="fpost-postinfo">'
+    bad = b'<span class="fpost-edited">Last Edited: 2023-12-06 04:01:99</span> '
+    body = body.replace(info, info + bad, 1)  # the first post on page 2: #21
     page2 = HtmlResponse(
         url2, body=body, encoding="utf-8", request=next(r for r in requests if r.url == url2)
     )
