@@ -430,7 +430,8 @@ class ThreadsSpider(scrapy.Spider):
         )
         for post in items.posts:  # the WARC record the page was read from (tlcrawl.warc)
             post.source = source_of(response.meta)
-        if not whole or self._looks_cut_short(state, page, len(parsed.posts)):
+        shown = len(parsed.posts) + parsed.skipped_posts  # a skipped post is there, not cut
+        if not whole or self._looks_cut_short(state, page, shown):
             state.partial[page] = items  # what is kept if every refetch fails
             retry = self._refetch(state, page, len(parsed.posts), response.url)
             if retry is not None:
