@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from pymongo.errors import PyMongoError
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -447,6 +448,8 @@ class ThreadsSpider(scrapy.Spider):
         request = failure.request
         page, canonical = request.meta["thread_page"], request.meta["thread_url"]
         self._problem("thread_page/failed", request.url, f"gave up: {failure.getErrorMessage()}")
+        if failure.check(DownloadCancelledError):  # larger than DOWNLOAD_MAXSIZE
+            self.crawler.stats.inc_value("bounds/page_too_large")
         ref = urls.parse_thread_url(canonical)
         state = self.threads.get(ref.thread_id) if ref else None
         if state is None:
