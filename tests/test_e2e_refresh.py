@@ -51,13 +51,30 @@ def minimum_thread_pages(renumber: bool) -> dict[int, set[int]]:
         else:
             first = _page_of(len(before.threads[thread_id].post_ids))
         pages[thread_id] = set(range(first, last + 1))
+    for thread_id, recent in recheck_pages(after).items():
+        pages.setdefault(thread_id, set()).update(recent)
+    return pages
+
+
+def recheck_pages(after) -> dict[int, set[int]]:
+    """The pages holding posts of the last RECHECK_DAYS days, by the newest post's time."""
     now = max(max(thread.times) for thread in after.threads.values())
     since = now - timedelta(days=RECHECK_DAYS)
+    pages = {}
     for thread_id, thread in after.threads.items():
         recent = [i for i, at in enumerate(thread.times) if at >= since]
         if recent:
-            first = _page_of(recent[0] + 1)
-            pages.setdefault(thread_id, set()).update(range(first, len(page_slots(thread)) + 1))
+            pages[thread_id] = set(range(_page_of(recent[0] + 1), len(page_slots(thread)) + 1))
+    return pages
+
+
+def required_pages(renumber: bool) -> dict[int, set[int]]:
+    """The pages a refresh must fetch whatever it does where pages moved: every page whose posts
+    changed (ids or shown numbers), and the recheck pages."""
+    _, after, changed = day_changes(renumber)
+    pages = recheck_pages(after)
+    for thread_id, change in changed.items():
+        pages.setdefault(thread_id, set()).update(change.pages)
     return pages
 
 
@@ -105,9 +122,16 @@ async def test_refresh_fetches_what_changed_and_stores_the_days_truth(
     overhead = 1 + 1 + 2  # robots.txt, forum list, the first index page of each subforum
     made = len(result.responses)
     print(f"refresh requests {made}, minimum {len(minimum) + overhead}")
-    assert minimum <= set(result.responses), "every page that changed was fetched"
+    required = {
+        _thread_page_url(threads[thread_id], page)
+        for thread_id, pages in required_pages(renumber).items()
+        for page in pages
+    }
+    assert required <= set(result.responses), "every page that changed was fetched"
     assert made <= BUDGET * (len(minimum) + overhead)
     assert result.stats.get("refresh/threads_from_page", 0) > 0
+    # Where a deletion moved the pages, a binary search finds where, instead of the whole thread.
+    assert result.stats["refresh/pages_moved"] == 2 and result.stats["refresh/pages_probed"] > 0
 
     # The archive: every present post, every field; deleted posts tombstoned.
     posts = by_type(truth, "post")
@@ -117,7 +141,7 @@ async def test_refresh_fetches_what_changed_and_stores_the_days_truth(
     assert deleted, "the day deleted posts"
     assert {i for i, doc in stored.items() if doc.get("deleted_at")} == deleted
     present = {i: p for i, p in posts.items() if i not in deleted}
-    fetched = set(minimum)
+    fetched = required
     must_be_fresh = {
         i
         for i, p in present.items()

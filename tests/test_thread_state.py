@@ -108,3 +108,33 @@ def test_items_are_stamped_in_release_order_and_the_last_is_marked():
         (7, 1, False),
         (7, 2, True),
     ]
+
+
+def test_a_binary_search_finds_the_page_where_a_deletion_moved_the_pages():
+    # 100 pages stored; a post of page 37 (not its first) was deleted: pages 38.. start one
+    # post later than stored. The refresh starts at page 100, which no longer starts as stored.
+    state = ThreadState(7, "u", plan=RefreshPlan(100, (9_999,), 1981))
+    state.start(100)
+    state.begin_search(100)
+    probes = []
+    while (probe := state.next_probe()) is not None:
+        probes.append(probe)
+        starts_as_stored = probe <= 37
+        state.probed(probe, (probe * 1000, probe * 20 - 19) if starts_as_stored else None, None)
+    assert len(probes) <= 7, "log2(100) pages, not 99"
+    assert state.search == (37, 38)
+    assert state.end_search() == list(range(37, 100))
+    assert state.plan.start_page == 37 and state.plan.start_number == 37 * 20 - 19
+    assert not state.plan.whole
+
+
+def test_a_search_that_reaches_page_1_fetches_the_whole_thread():
+    state = ThreadState(7, "u", plan=RefreshPlan(4, (1,), 61))
+    state.start(4)
+    state.begin_search(4)
+    assert state.next_probe() == 2
+    state.probed(2, None, page(2))  # page 2 moved too
+    assert state.next_probe() is None
+    assert state.end_search() == [1, 3], "page 2 was kept from its probe"
+    assert state.plan.whole
+    assert numbers(state.add_page(1, page(1))) == [1, 2, 3, 4]

@@ -69,6 +69,11 @@ class ThreadState:
     first_post: PostItem | None = None  # post #1, when page 1 was fetched
     last_post: PostItem | None = None
     source: dict | None = None  # WARC record of the first page to arrive (tlcrawl.warc)
+    # While pages are being searched for where they moved: (lo, hi), page lo still starts with
+    # the post stored there and page hi does not. Nothing is released meanwhile.
+    search: tuple[int, int] | None = None
+    probed_pages: set[int] = field(default_factory=set)
+    _stored_numbers: dict[int, int] = field(default_factory=dict)  # probed page -> 1st number
     _waiting: dict[int, PageItems] = field(default_factory=dict)
     _next_page: int = 0  # the next page to release; 0 until the first page arrives
     _stamped: int = 0  # items released so far (see items.stamp)
@@ -102,11 +107,49 @@ class ThreadState:
         return bool(post_ids) and post_ids[0] == self.plan.expected[0]
 
     def fetch_whole(self) -> list[int]:
-        """Pages moved under the archive: release from page 1; return the pages to request."""
+        """Release from page 1; return the pages still to request."""
+        return self._restart_at(1, WHOLE_THREAD)
+
+    def begin_search(self, page: int) -> None:
+        """`page` does not start with the post stored there: posts were deleted before it."""
+        self.search = (1, page)
+
+    def next_probe(self) -> int | None:
+        """The page to look at next (binary search), or None once the search is over."""
+        lo, hi = self.search
+        return (lo + hi) // 2 if hi - lo > 1 else None
+
+    def probed(
+        self, page: int, stored_first: tuple[int, int] | None, items: PageItems | None
+    ) -> None:
+        """A probed page arrived; `stored_first` is (id, number) of the post stored at its top
+        when the page still starts with it, else None. Whole pages are kept for release."""
+        lo, hi = self.search
+        self.probed_pages.add(page)
+        if stored_first is not None:
+            self.search = (page, hi)
+            self._stored_numbers[page] = stored_first[1]
+        else:
+            self.search = (lo, page)
+        if items is not None:
+            self._waiting.setdefault(page, items)
+
+    def end_search(self) -> list[int]:
+        """Pages before `lo` are as stored: release from page lo; return the pages to request."""
+        lo = self.search[0]
+        number = self._stored_numbers.get(lo)
+        plan = RefreshPlan(lo, (), number) if lo > 1 and number is not None else WHOLE_THREAD
+        return self._restart_at(plan.start_page, plan)
+
+    def _restart_at(self, page: int, plan: RefreshPlan) -> list[int]:
         first = self._next_page
-        self.plan = WHOLE_THREAD
-        self._next_page = 1
-        return list(range(1, first))
+        self.search, self.plan, self._next_page = None, plan, page
+        for earlier in [p for p in self._waiting if p < page]:
+            del self._waiting[earlier]
+        return [p for p in range(page, first) if p not in self._waiting]
+
+    def release_ready(self) -> list[PageItems]:
+        return self._release()
 
     def add_page(self, page: int, items: PageItems) -> list[PageItems]:
         """Record a parsed page; return every page that can now be released, in order."""
@@ -139,6 +182,8 @@ class ThreadState:
 
     def _release(self) -> list[PageItems]:
         released: list[PageItems] = []
+        if self.search is not None:
+            return released
         while not self.complete:
             page = self._next_page
             if page in self._waiting:

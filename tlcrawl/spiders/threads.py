@@ -371,6 +371,7 @@ class ThreadsSpider(scrapy.Spider):
         page: int,
         refetch: bool = False,
         priority: int = THREAD_PAGE_PRIORITY,
+        meta: dict | None = None,
     ):
         return scrapy.Request(
             urls.thread_page_url(canonical_url, page),
@@ -378,7 +379,7 @@ class ThreadsSpider(scrapy.Spider):
             errback=self.on_thread_page_error,
             priority=priority,
             dont_filter=refetch,
-            meta={"thread_page": page, "thread_url": canonical_url},
+            meta={"thread_page": page, "thread_url": canonical_url, **(meta or {})},
         )
 
     async def parse_thread_page(self, response: Response):
@@ -418,19 +419,18 @@ class ThreadsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("posts/missing_field", parsed.skipped_posts)
         if not parsed.posts:
             self._problem("thread_page/no_posts", response.url, "thread page without posts")
+        if response.meta.get("probe") and state.search is not None:
+            async for output in self._probed(state, page, parsed, response):
+                yield output
+            return
         if not state.matches_archive(page, [post.post_id for post in parsed.posts]):
             self.crawler.stats.inc_value("refresh/pages_moved")
-            self.logger.info("Pages moved since stored, fetching the whole thread: %s", state.url)
-            for other in state.fetch_whole():
-                yield self._thread_page_request(state.url, other)
+            state.begin_search(page)
+            async for output in self._search_step(state):
+                yield output
         whole = document_is_whole(response.body)
         # A page cut short may have cut its last post too: that one is never kept.
-        kept = parsed.posts[: None if whole else -1]
-        items = PageItems(
-            [self._post_item(parsed, post) for post in kept], _page_users(kept, self.base_url)
-        )
-        for post in items.posts:  # the WARC record the page was read from (tlcrawl.warc)
-            post.source = source_of(response.meta)
+        items = self._page_items(parsed, response, whole)
         shown = len(parsed.posts) + parsed.skipped_posts  # a skipped post is there, not cut
         if not whole or self._looks_cut_short(state, page, shown):
             state.partial[page] = items  # what is kept if every refetch fails
@@ -444,6 +444,45 @@ class ThreadsSpider(scrapy.Spider):
         async for item in self._release(state, state.add_page(page, items)):
             yield item
 
+    async def _probed(self, state: ThreadState, page: int, parsed: ThreadPage, response):
+        """A page looked at to find where the pages moved: does it start as stored?"""
+        skip = (page - 1) * POSTS_PER_PAGE
+        stored = await self._archive(
+            archive.live_posts, state.thread_id, skip, 1, url=response.url, default=None
+        )
+        if stored is None:  # no archive to compare with: the whole thread
+            state.search = None
+            for output in self._whole_thread(state):
+                yield output
+            return
+        same = bool(parsed.posts and stored) and parsed.posts[0].post_id == stored[0]._id
+        items = None
+        if document_is_whole(response.body) and not self._looks_cut_short(
+            state, page, len(parsed.posts) + parsed.skipped_posts
+        ):
+            items = self._page_items(parsed, response)
+        state.probed(page, (stored[0]._id, stored[0].number) if same else None, items)
+        async for output in self._search_step(state):
+            yield output
+
+    async def _search_step(self, state: ThreadState):
+        """Ask for the next page of the search, or start the thread where the pages moved."""
+        probe = state.next_probe()
+        if probe is not None:
+            self.crawler.stats.inc_value("refresh/pages_probed")
+            yield self._thread_page_request(state.url, probe, meta={"probe": True})
+            return
+        pages = state.end_search()
+        self.logger.info("Pages moved from page %d on: %s", state.plan.start_page, state.url)
+        for page in pages:
+            yield self._thread_page_request(state.url, page, refetch=page in state.probed_pages)
+        async for item in self._release(state, state.release_ready()):
+            yield item
+
+    def _whole_thread(self, state: ThreadState) -> Iterator[scrapy.Request]:
+        for page in state.fetch_whole():
+            yield self._thread_page_request(state.url, page, refetch=page in state.probed_pages)
+
     async def on_thread_page_error(self, failure: Failure):
         request = failure.request
         page, canonical = request.meta["thread_page"], request.meta["thread_url"]
@@ -456,6 +495,11 @@ class ThreadsSpider(scrapy.Spider):
             return
         if not state.started:  # its first page never came: nothing is known beyond the row
             for output in self._drop_unstarted(state):
+                yield output
+            return
+        if request.meta.get("probe") and state.search is not None:  # fetch it all instead
+            state.search = None
+            for output in self._whole_thread(state):
                 yield output
             return
         partial = state.partial.pop(page, None)
@@ -533,6 +577,16 @@ class ThreadsSpider(scrapy.Spider):
         return self._thread_page_request(state.url, page, refetch=True)
 
     # --- items -------------------------------------------------------------------------------
+
+    def _page_items(self, parsed: ThreadPage, response: Response, whole: bool = True) -> PageItems:
+        """The page's posts and users; a page cut short may have cut its last post: not kept."""
+        kept = parsed.posts[: None if whole else -1]
+        items = PageItems(
+            [self._post_item(parsed, post) for post in kept], _page_users(kept, self.base_url)
+        )
+        for post in items.posts:  # the WARC record the page was read from (tlcrawl.warc)
+            post.source = source_of(response.meta)
+        return items
 
     def _post_item(self, page: ThreadPage, post: ParsedPost) -> PostItem:
         return PostItem(
