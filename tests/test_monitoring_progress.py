@@ -10,9 +10,11 @@ import subprocess
 import sys
 
 from tests.servers import ROOT
+from tlcrawl.monitoring.progress import ProgressLog
 
 SLOW = ("--forums", "2", "--threads-per-forum", "10", "--long-pages", "0")
 SLOW += ("--slow-rate", "0.5", "--slow-seconds", "0.4")
+LEFT = re.compile(r"about (\d+):(\d\d):(\d\d) left$")
 LINE = re.compile(
     r"^(?P<at>\d+\.\d+) Progress: threads (?P<done>\d+)/(?P<known>\d+) done.*?, "
     r"(?P<pages>\d+) pages, (?P<posts>\d+) posts, [\d.]+ requests/s, (?P<errors>\d+) errors, "
@@ -48,5 +50,35 @@ def test_progress_lines_estimate_the_end_of_the_crawl(replica, tmp_path):
     for match in late:
         left = int(match["h"]) * 3600 + int(match["m"]) * 60 + int(match["s"])
         predicted_end = float(match["at"]) + left
-        # Whole seconds in the line, plus the interval between lines: within 2 s or a quarter.
-        assert abs(predicted_end - end) <= max(2.0, duration / 4), (match.string, end)
+        # Real time on a shared machine: only roughly (the estimator's convergence is tested
+        # on a simulated clock below).
+        assert abs(predicted_end - end) <= max(3.0, duration / 2), (match.string, end)
+
+
+class _Stats(dict):
+    def get_value(self, key, default=None):
+        return self.get(key, default)
+
+
+class _Crawler:
+    def __init__(self):
+        self.stats = _Stats()
+
+
+def test_the_estimate_converges_on_the_end_after_a_slow_start():
+    # 100 threads: the first 10 take 50 s (indexes, database), then one a second.
+    crawler = _Crawler()
+    crawler.stats["threads/expected"] = 100
+    progress = ProgressLog(crawler, interval=5)
+    progress.started = 0.0
+    done_at = [5.0 * n for n in range(1, 11)] + [50.0 + n for n in range(1, 91)]
+    end = done_at[-1]
+    errors = []
+    for now in range(5, 141, 5):
+        crawler.stats["threads/completed"] = sum(1 for t in done_at if t <= now)
+        line = progress.line(float(now))
+        h, m, s = LEFT.search(line).groups()
+        errors.append(abs(now + int(h) * 3600 + int(m) * 60 + int(s) - end))
+    late = errors[len(errors) // 2 :]
+    assert max(late) <= 10, errors  # within two progress lines once the pace is steady
+    assert errors[-1] < errors[len(errors) // 4], "it converges"

@@ -97,6 +97,14 @@ class ForumProgress:
     more: bool = True  # False once an incremental crawl saw an unchanged page
     threads_pending: set[int] = field(default_factory=set)  # listed, not finished
     clean: bool = True  # no failed page, no limit cut the pass short
+    threads_listed: int = 0  # rows of the index pages read so far
+    rows_per_page: int = 0  # rows on a full index page (stickies aside), once seen
+
+    @property
+    def threads_expected(self) -> int:
+        """Threads this index lists: those read, and an estimate for the pages still unread."""
+        unread = max(0, (self.last_page or 1) - self.next_page + 1) if self.more else 0
+        return self.threads_listed + unread * self.rows_per_page
 
     @property
     def wants_page(self) -> bool:
@@ -272,6 +280,11 @@ class ThreadsSpider(scrapy.Spider):
         if progress is not None:
             self._index_page_read(progress, response.meta.get("index_page", index.page), index)
             progress.more = progress.more and (progress.reads_all or changed)
+            progress.threads_listed += len(index.rows)
+            progress.rows_per_page = max(progress.rows_per_page, len(index.rows))
+            if not self.incremental:  # for the progress line's estimate of the time left
+                expected = sum(forum.threads_expected for forum in self.forums.values())
+                self.crawler.stats.set_value("threads/expected", expected)
         for request in self._dispatch():
             yield request
         for item in self._forum_synced(progress):
