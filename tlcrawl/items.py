@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, USERS
+
 
 @dataclass
 class ForumItem:
@@ -76,8 +78,8 @@ class UserItem:
 
 # The MongoDB collection each item type is written to.
 COLLECTIONS: dict[type, str] = {
-    ForumItem: "forums",
-    ThreadItem: "threads",
-    PostItem: "posts",
-    UserItem: "users",
+    ForumItem: FORUMS,
+    ThreadItem: THREADS,
+    PostItem: POSTS,
+    UserItem: USERS,
 }

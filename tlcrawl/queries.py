@@ -15,7 +15,14 @@ from typing import Any
 
 from pymongo.database import Database
 
-from tlcrawl.storage.schema import server_supports_text_index
+from tlcrawl.storage.schema import (
+    COLLECTIONS,
+    FORUMS,
+    POSTS,
+    THREADS,
+    USERS,
+    server_supports_text_index,
+)
 
 Doc = dict[str, Any]
 
@@ -56,18 +63,18 @@ def first_line(text: str | None) -> str:
 
 
 def get_thread(db: Database, thread_id: int) -> Doc | None:
-    return db.threads.find_one({"_id": thread_id})
+    return db[THREADS].find_one({"_id": thread_id})
 
 
 def thread_posts(db: Database, thread_id: int) -> list[Doc]:
     """The thread's posts in order (by post number)."""
-    return list(db.posts.find({"thread_id": thread_id}, POST_FIELDS).sort("number", 1))
+    return list(db[POSTS].find({"thread_id": thread_id}, POST_FIELDS).sort("number", 1))
 
 
 def posts_by_id(db: Database, ids: list[int]) -> dict[int, Doc]:
     """Post id -> {_id, thread_id, number, author} for the given ids (e.g. quoted posts)."""
     fields = {"thread_id": 1, "number": 1, "author": 1}
-    return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, fields)}
+    return {doc["_id"]: doc for doc in db[POSTS].find({"_id": {"$in": list(ids)}}, fields)}
 
 
 def quoted_refs(db: Database, posts: list[Doc]) -> dict[int, list[Doc]]:
@@ -134,7 +141,7 @@ def quote_edges(posts: list[Doc]) -> list[tuple[int, int]]:
 
 
 def get_user(db: Database, name: str) -> Doc | None:
-    return db.users.find_one({"_id": name})
+    return db[USERS].find_one({"_id": name})
 
 
 def user_posts_by_forum(db: Database, name: str) -> list[Doc]:
@@ -144,7 +151,7 @@ def user_posts_by_forum(db: Database, name: str) -> list[Doc]:
         {"$group": {"_id": "$forum", "posts": {"$sum": 1}}},
         {"$sort": {"posts": -1, "_id": 1}},
     ]
-    return [{"forum": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+    return [{"forum": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 # One document per direct quote: {quoting, quoted}. The quoted user is the author of the quoted
@@ -153,7 +160,7 @@ QUOTE_PAIR_STAGES: list[Doc] = [
     {"$unwind": "$quotes"},
     {
         "$lookup": {
-            "from": "posts",
+            "from": POSTS,
             "localField": "quotes.parent_id",
             "foreignField": "_id",
             "as": "parent",
@@ -180,7 +187,7 @@ def who_quotes_whom(db: Database, match: Doc | None = None, limit: int = 20) -> 
         {"$sort": {"quotes": -1, "_id.quoting": 1, "_id.quoted": 1}},
         {"$limit": limit},
     ]
-    return [{**d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+    return [{**d["_id"], "quotes": d["quotes"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def user_quotes(db: Database, name: str, limit: int = 10) -> list[Doc]:
@@ -191,7 +198,7 @@ def user_quotes(db: Database, name: str, limit: int = 10) -> list[Doc]:
 
 def user_quoted_by(db: Database, name: str, limit: int = 10) -> list[Doc]:
     """Who quotes `name` most: [{user, quotes}]."""
-    own_posts = db.posts.distinct("_id", {"author": name})
+    own_posts = db[POSTS].distinct("_id", {"author": name})
     candidates = {"$or": [{"quotes.author": name}, {"reply_to": {"$in": own_posts}}]}
     pipeline = [{"$match": candidates}, *QUOTE_PAIR_STAGES, {"$match": {"quoted": name}}]
     pipeline += [
@@ -199,7 +206,7 @@ def user_quoted_by(db: Database, name: str, limit: int = 10) -> list[Doc]:
         {"$sort": {"quotes": -1, "_id": 1}},
         {"$limit": limit},
     ]
-    return [{"user": d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+    return [{"user": d["_id"], "quotes": d["quotes"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -254,7 +261,7 @@ def search_posts(
     """Posts whose text contains `text`: by relevance with a text index, else newest first."""
     method = "text" if server_supports_text_index(db) else "regex"
     query = search_filter(text, method, forum, author, since, until)
-    cursor = db.posts.find(query, POST_FIELDS)
+    cursor = db[POSTS].find(query, POST_FIELDS)
     if method == "text":
         cursor = cursor.sort([("score", {"$meta": "textScore"})])
     else:
@@ -276,7 +283,7 @@ def top_quoted(db: Database, forum: str | None = None, limit: int = 10) -> list[
         {"$unwind": "$quotes"},
         {"$match": {"quotes.parent_id": {"$ne": None}}},
         {"$group": {"_id": "$quotes.parent_id", "quotes": {"$sum": 1}}},
-        {"$lookup": {"from": "posts", "localField": "_id", "foreignField": "_id", "as": "post"}},
+        {"$lookup": {"from": POSTS, "localField": "_id", "foreignField": "_id", "as": "post"}},
         {"$unwind": "$post"},
         *([{"$match": {"post.forum": forum}}] if forum is not None else []),
         {"$sort": {"quotes": -1, "_id": 1}},
@@ -291,7 +298,7 @@ def top_quoted(db: Database, forum: str | None = None, limit: int = 10) -> list[
             "author": d["post"]["author"],
             "text": d["post"].get("text", ""),
         }
-        for d in db.posts.aggregate(pipeline)
+        for d in db[POSTS].aggregate(pipeline)
     ]
 
 
@@ -303,7 +310,7 @@ def top_posters(db: Database, forum: str | None = None, limit: int = 10) -> list
         {"$sort": {"posts": -1, "_id": 1}},
         {"$limit": limit},
     ]
-    return [{"author": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+    return [{"author": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def top_threads(
@@ -314,7 +321,7 @@ def top_threads(
         raise ValueError(f"cannot sort threads by {by!r}")
     query = {"forum": forum} if forum is not None else {}
     fields = {"forum": 1, "title": 1, "author": 1, "replies": 1, "views": 1, "last_post_at": 1}
-    cursor = db.threads.find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
+    cursor = db[THREADS].find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
     return list(cursor)
 
 
@@ -323,9 +330,9 @@ def top_threads(
 
 def counts_per_forum(db: Database) -> list[Doc]:
     """[{forum, name, threads, posts}] for every forum seen in forums, threads or posts."""
-    names = {d["_id"]: d.get("name") for d in db.forums.find({}, {"name": 1})}
-    threads = _count_by(db, "threads", "$forum")
-    posts = _count_by(db, "posts", "$forum")
+    names = {d["_id"]: d.get("name") for d in db[FORUMS].find({}, {"name": 1})}
+    threads = _count_by(db, THREADS, "$forum")
+    posts = _count_by(db, POSTS, "$forum")
     slugs = sorted(set(names) | set(threads) | set(posts), key=str)
     return [
         {
@@ -356,10 +363,7 @@ def posts_per_month(db: Database, forum: str | None = None) -> list[Doc]:
         },
         {"$sort": {"_id": 1}},
     ]
-    return [{"month": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
-
-
-COLLECTIONS = ("forums", "threads", "posts", "users")
+    return [{"month": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def crawl_freshness(db: Database) -> list[Doc]:

@@ -19,10 +19,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tlcrawl import defaults
 from tlcrawl.storage.client import MASK, mask_uri, uri_secrets
 
-DEFAULT_URI = "mongodb://127.0.0.1:27017"
-DEFAULT_DATABASE = "tlcrawl"
+DEFAULT_URI = defaults.MONGODB_URI
+DEFAULT_DATABASE = defaults.MONGODB_DATABASE
 
 # Exit codes (documented in the README).
 OK = 0

@@ -6,16 +6,17 @@ turns it into the contract's fields so that parsing rules live in one pure modul
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any, Self
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from tlcrawl import defaults
 from tlcrawl.items import PostItem
 from tlcrawl.parsing.post_body import parse_body, text_of
 from tlcrawl.parsing.urls import origin
+from tlcrawl.storage.documents import content_hash
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class CleanPostsPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler.stats, crawler.settings.get("TLCRAWL_BASE_URL", "https://tl.net"))
+        return cls(crawler.stats, crawler.settings.get("TLCRAWL_BASE_URL", defaults.BASE_URL))
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PostItem):
@@ -45,4 +46,4 @@ class CleanPostsPipeline:
         post.quotes = [quote.to_dict() for quote in body.quotes]
         post.links, post.images, post.videos = body.links, body.images, body.videos
         post.signature = text_of(post.signature) or None
-        post.content_hash = hashlib.sha256(post.text.encode("utf-8")).hexdigest()
+        post.content_hash = content_hash(post.text)

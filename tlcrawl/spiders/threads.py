@@ -21,6 +21,7 @@ from pymongo.errors import PyMongoError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from tlcrawl import defaults
 from tlcrawl.items import ForumItem, PostItem, ThreadItem, UserItem
 from tlcrawl.parsing import urls
 from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
@@ -116,6 +117,14 @@ class ThreadsSpider(scrapy.Spider):
         self.threads_seen: set[int] = set()  # ids only: a finished thread's state is freed
         self.threads_assembling = 0  # threads with pages held in memory (stat: max_in_flight)
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.render:
+            # This crawl's argument beats `-s TLCRAWL_RENDER`; tlcrawl.rendering reads the setting.
+            crawler.settings.set("TLCRAWL_RENDER", spider.render, priority="cmdline")
+        return spider
+
     # --- start -------------------------------------------------------------------------------
 
     @property
@@ -125,7 +134,7 @@ class ThreadsSpider(scrapy.Spider):
         if self.thread_url:
             parts = urlsplit(self.thread_url)
             return f"{parts.scheme}://{parts.netloc}"
-        return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
+        return self.settings.get("TLCRAWL_BASE_URL", defaults.BASE_URL).rstrip("/")
 
     async def start(self):
         if self.incremental:
@@ -189,7 +198,9 @@ class ThreadsSpider(scrapy.Spider):
         uri = self.settings.get("MONGODB_URI")
         if not uri:
             raise ValueError("-a incremental=1 compares with the stored crawl: set MONGODB_URI")
-        self.stored_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
+        self.stored_db = open_client(uri)[
+            self.settings.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
+        ]
 
     async def _rows_to_crawl(self, rows: list[IndexRow], url: str) -> list[IndexRow]:
         """All rows; in an incremental crawl, only threads with posts added since stored."""

@@ -20,6 +20,7 @@ FORUMS = "forums"
 THREADS = "threads"
 POSTS = "posts"
 USERS = "users"
+COLLECTIONS = (FORUMS, THREADS, POSTS, USERS)
 
 TEXT_INDEX_NAME = "posts_text"
 CANNOT_CREATE_INDEX = 67  # the server error code for an index type it does not support
