@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
 from tlcrawl.cli.support import mask_uri
@@ -22,7 +21,7 @@ WIDE = {"COLUMNS": "220"}
 
 
 @pytest.fixture
-def tl(mongo_server, sample_db):  # noqa: F811
+def tl(mongo_server, sample_db):
     """Run `tlcrawl ARGS` in-process against the sample database."""
 
     def run(*args: str, env: dict[str, str] | None = None):
@@ -374,7 +373,7 @@ def test_mask_uri():
     assert mask_uri("mongodb://h:27017/") == "mongodb://h:27017/"
 
 
-def test_python_dash_m_reads_the_environment(mongo_server, sample_db):  # noqa: F811
+def test_python_dash_m_reads_the_environment(mongo_server, sample_db):
     env = {**os.environ, "MONGODB_URI": mongo_server.url, "MONGODB_DATABASE": sample_db.name}
     args = [sys.executable, "-m", "tlcrawl", "top", "posters", "--limit", "1", "--json"]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

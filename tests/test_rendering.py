@@ -17,9 +17,9 @@ import pytest
 import pytest_twisted
 from scrapy.http import HtmlResponse
 
-from tests.conftest import replica_truth
 from tests.crawling import CrawlResult, run_crawl
 from tests.fakeforum.js_modes import JsModes, posts_built_by_script, puzzle_answer
+from tests.support import replica_truth
 from tests.truth import by_type, differences
 from tlcrawl.rendering import PLAYWRIGHT_HANDLER
 from tlcrawl.rendering.browser import abort_request
