@@ -111,30 +111,46 @@ def run_round(url: str, client: pymongo.MongoClient, posts, batch: int, bare_fir
     return seconds["pipeline"], seconds["bare"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--posts", type=int, default=20_000)
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=2, help="alternating which goes first")
-    args = parser.parse_args()
-    posts, n = make_posts(args.posts), args.posts
-    print(f"posts: {n}, batch size: {args.batch_size}, load average: {os.getloadavg()[0]:.1f}")
+def measure(n: int, batch: int, rounds: int, show=lambda line: None) -> tuple[float, float]:
+    """Total (pipeline seconds, bare seconds) over `rounds` rounds alternating which goes first."""
+    posts = make_posts(n)
     totals = [0.0, 0.0]
     with tempfile.TemporaryDirectory() as tmp:
         server = start_mongo(Path(tmp) / "data", Path(tmp) / "mongo.log")
         client = pymongo.MongoClient(server.url, tz_aware=True)
         try:
-            for round_ in range(args.rounds):
-                piped, bare = run_round(server.url, client, posts, args.batch_size, round_ % 2 == 1)
+            for round_ in range(rounds):
+                piped, bare = run_round(server.url, client, posts, batch, round_ % 2 == 1)
                 totals = [totals[0] + piped, totals[1] + bare]
-                print(
+                show(
                     f"round {round_ + 1}: pipeline {n / piped:6.0f} docs/s, "
                     f"bare bulk_write {n / bare:6.0f} docs/s, ratio {bare / piped:.2f}"
                 )
         finally:
             client.close()
             server.stop()
-    piped, bare = totals
+    return totals[0], totals[1]
+
+
+def run(n: int = 5000, batch: int = 500, rounds: int = 2) -> dict[str, float]:
+    """For bench/run_all.py: the writer pipeline's docs/s against bare bulk_write's."""
+    piped, bare = measure(n, batch, rounds)
+    return {
+        "pipeline_docs_per_s": round(n * rounds / piped),
+        "bare_bulk_write_docs_per_s": round(n * rounds / bare),
+        "pipeline_over_bare": round(bare / piped, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating which goes first")
+    args = parser.parse_args()
+    n = args.posts
+    print(f"posts: {n}, batch size: {args.batch_size}, load average: {os.getloadavg()[0]:.1f}")
+    piped, bare = measure(n, args.batch_size, args.rounds, show=print)
     print(f"pipeline:        {n * args.rounds / piped:6.0f} docs/s")
     print(f"bare bulk_write: {n * args.rounds / bare:6.0f} docs/s")
     print(f"ratio pipeline/bare: {bare / piped:.2f}")
