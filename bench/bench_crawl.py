@@ -9,6 +9,11 @@ links and parses nothing, against Scrapy's own local server) gives the pages/s t
 at all; the ratio of the two is the figure to watch. `scrapy bench` runs outside the project
 directory, or it would pick up the project's settings. Rates come from each crawl's own stats
 (response_received_count / elapsed_time_seconds), so process start-up is left out of both.
+
+On a machine shared with other work the wall-clock rates drop with its load, and not equally for
+both (the crawl shares the CPU with the replica's server). Each crawl's CPU time is reported too
+(its process and children, start-up included): pages per CPU second compare the two crawls'
+work per page whatever the load.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,11 @@ def stat(log: str, name: str) -> float:
     return float(found[-1])
 
 
+def cpu_seconds_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def crawl_feed(base_url: str, tmp: Path, mongo_url: str = "") -> dict[str, float]:
     """`scrapy crawl threads` of the replica into a feed file; its pages/s and posts/s."""
     log, feed = tmp / "crawl.log", tmp / "items.jsonl"
@@ -45,7 +56,9 @@ def crawl_feed(base_url: str, tmp: Path, mongo_url: str = "") -> dict[str, float
     args += ["-O", str(feed), "-s", f"LOG_FILE={log}", "-s", f"MONGODB_URI={mongo_url}"]
     args += ["-s", "MONGODB_DATABASE=bench", *scrapy_args()]
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "TLCRAWL_LOG_LEVEL")}
+    cpu = cpu_seconds_of_children()
     subprocess.run(args, cwd=ROOT, env=env, check=True)
+    cpu = cpu_seconds_of_children() - cpu
     text = log.read_text(encoding="utf-8", errors="replace")
     if "log_count/ERROR" in text:
         raise RuntimeError(f"the crawl logged errors; see {log}")
@@ -54,12 +67,14 @@ def crawl_feed(base_url: str, tmp: Path, mongo_url: str = "") -> dict[str, float
         "pages": stat(text, "response_received_count"),
         "posts": stat(text, "posts/yielded"),
         "seconds": seconds,
+        "cpu_seconds": cpu,
     }
 
 
 def scrapy_bench(tmp: Path) -> dict[str, float]:
     """`scrapy bench` from a directory outside the project: Scrapy's own pages/s here."""
     env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
+    cpu = cpu_seconds_of_children()
     done = subprocess.run(
         [sys.executable, "-m", "scrapy", "bench"],
         cwd=tmp,
@@ -71,6 +86,7 @@ def scrapy_bench(tmp: Path) -> dict[str, float]:
     return {
         "pages": stat(done.stderr, "response_received_count"),
         "seconds": stat(done.stderr, "elapsed_time_seconds"),
+        "cpu_seconds": cpu_seconds_of_children() - cpu,
     }
 
 
@@ -86,6 +102,8 @@ def run(replica_options: tuple[str, ...] = FULL_SIZE, mongo: bool = False) -> di
                 crawl = crawl_feed(replica.url, tmp)
     crawl_rate = crawl["pages"] / crawl["seconds"]
     bench_rate = bench["pages"] / bench["seconds"]
+    crawl_per_cpu = crawl["pages"] / crawl["cpu_seconds"]
+    bench_per_cpu = bench["pages"] / bench["cpu_seconds"]
     return {
         "crawl_pages": crawl["pages"],
         "crawl_seconds": round(crawl["seconds"], 2),
@@ -93,6 +111,10 @@ def run(replica_options: tuple[str, ...] = FULL_SIZE, mongo: bool = False) -> di
         "crawl_posts_per_s": round(crawl["posts"] / crawl["seconds"], 1),
         "scrapy_bench_pages_per_s": round(bench_rate, 1),
         "crawl_over_scrapy_bench": round(crawl_rate / bench_rate, 3),
+        "crawl_pages_per_cpu_s": round(crawl_per_cpu, 1),
+        "scrapy_bench_pages_per_cpu_s": round(bench_per_cpu, 1),
+        "crawl_over_scrapy_bench_per_cpu_s": round(crawl_per_cpu / bench_per_cpu, 3),
+        "load_average": round(os.getloadavg()[0], 1),
     }
 
 
