@@ -28,7 +28,7 @@ from tests.servers import start_mongo
 from tlcrawl.items import PostItem
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
 from tlcrawl.storage.documents import content_hash, item_to_document, to_update
-from tlcrawl.storage.schema import ensure_indexes
+from tlcrawl.storage.schema import POSTS, ensure_indexes
 
 WORDS = ["the", "zerg", "protoss", "terran", "build", "order", "macro", "micro", "game", "patch"]
 T0 = datetime(2012, 4, 21, 10, 56, tzinfo=UTC)
@@ -87,8 +87,8 @@ def write_bare(client: pymongo.MongoClient, db: str, posts: list[PostItem], batc
     ensure_indexes(client[db])
     stamped = datetime.now(UTC)
     docs = [item_to_document(post)[1] | {"crawled_at": stamped} for post in posts]
-    ops = [to_update("posts", doc) for doc in docs]
-    collection = client[db].posts
+    ops = [to_update(POSTS, doc) for doc in docs]
+    collection = client[db][POSTS]
     start = time.perf_counter()
     for i in range(0, len(ops), batch):
         collection.bulk_write(ops[i : i + batch], ordered=False)
@@ -106,7 +106,7 @@ def run_round(url: str, client: pymongo.MongoClient, posts, batch: int, bare_fir
     order = ["bare", "pipeline"] if bare_first else ["pipeline", "bare"]
     seconds = {name: runs[name]() for name in order}
     for db in ("bench_pipeline", "bench_bare"):
-        assert client[db].posts.count_documents({}) == len(posts), db
+        assert client[db][POSTS].count_documents({}) == len(posts), db
         client.drop_database(db)
     return seconds["pipeline"], seconds["bare"]
 

@@ -27,10 +27,19 @@ QuoteTree = list[tuple[int | None, "QuoteTree"]]
 
 
 def replica_truth(*options: str, base_url: str) -> list[dict]:
-    """The replica's ground truth for these options (`python -m tests.fakeforum truth`)."""
-    args = [sys.executable, "-m", "tests.fakeforum", "truth", *options, "--base-url", base_url]
-    out = subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    """The replica's ground truth for these options (`python -m tests.fakeforum truth`).
+
+    A fresh copy each call (tests may change what they get); the replica's output is computed once
+    per session for each set of options.
+    """
+    out = _truth_output(options, base_url)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+@cache
+def _truth_output(options: tuple[str, ...], base_url: str) -> str:
+    args = [sys.executable, "-m", "tests.fakeforum", "truth", *options, "--base-url", base_url]
+    return subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
 def make_post(post_id: int, text: str = "hello", **fields) -> PostItem:
