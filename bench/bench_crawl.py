@@ -39,12 +39,14 @@ TARGETS = {"crawl_over_scrapy_bench": (">=", 0.8)}
 BENCH_SECONDS = 20
 
 
-def stat(log: str, name: str) -> float:
+def stat(log: str, name: str, default: float | None = None) -> float:
     """A value from the stats Scrapy dumps at the end of a crawl's log."""
     found = re.findall(rf"'{re.escape(name)}': ([\d.]+)", log)
-    if not found:
+    if found:
+        return float(found[-1])
+    if default is None:
         raise RuntimeError(f"no {name!r} in the crawl's stats:\n{log[-3000:]}")
-    return float(found[-1])
+    return default
 
 
 def cpu_seconds_of_children() -> float:
@@ -71,6 +73,7 @@ def crawl_feed(base_url: str, tmp: Path, mongo_url: str = "") -> dict[str, float
         "posts": stat(text, "posts/yielded"),
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "threads_max_in_flight": stat(text, "threads/max_in_flight", 0),
     }
 
 
@@ -114,6 +117,7 @@ def run(replica_options: tuple[str, ...] = FULL_SIZE, mongo: bool = False) -> di
         "crawl_seconds": round(crawl["seconds"], 2),
         "crawl_pages_per_s": round(crawl_rate, 1),
         "crawl_posts_per_s": round(crawl["posts"] / crawl["seconds"], 1),
+        "crawl_threads_held_at_once_max": crawl["threads_max_in_flight"],
         "scrapy_bench_pages_per_s": round(bench_rate, 1),
         "crawl_over_scrapy_bench": round(crawl_rate / bench_rate, 3),
         "crawl_pages_per_cpu_s": round(crawl_per_cpu, 1),
