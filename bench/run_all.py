@@ -6,8 +6,9 @@ Every bench/bench_*.py that exposes `run() -> dict[str, float]` is run in a chil
 own (a crawl needs a fresh Twisted reactor, and one benchmark's memory must not slow the next).
 Figures of one benchmark are measured side by side in that run (e.g. a crawl against `scrapy
 bench` on the same machine), so their ratios hold even on a loaded machine where the absolute
-figures do not. A module may declare `TARGETS = {"figure": (">=", 0.8)}`: the table shows whether
-each is met, and the exit status is 1 when one is missed (or a benchmark failed).
+figures do not. A module may declare `TARGETS = {"figure": (">=", 0.8)}`, or return a figure
+`<name>/target_ratio` meaning `<name>/ratio` must be at most that: the table shows whether each
+target is met, and the exit status is 1 when one is missed (or a benchmark failed).
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def child(name: str) -> None:
 def verdicts(result: dict) -> dict[str, str]:
     """Per figure with a target: 'met (>= 0.8)' or 'MISSED (>= 0.8)'."""
     out = {}
-    for figure, (sign, limit) in result.get("targets", {}).items():
+    targets = dict(result.get("targets", {}))
+    for figure, limit in result["figures"].items():
+        if figure.endswith("/target_ratio"):
+            targets.setdefault(figure.replace("/target_ratio", "/ratio"), ("<=", limit))
+    for figure, (sign, limit) in targets.items():
         value = result["figures"].get(figure)
         met = isinstance(value, int | float) and COMPARE[sign](value, limit)
         out[figure] = f"{'met' if met else 'MISSED'} ({sign} {limit})"
@@ -72,19 +77,19 @@ def verdicts(result: dict) -> dict[str, str]:
 
 
 def print_table(results: dict[str, dict]) -> None:
-    print(f"{'benchmark':<12}{'figure':<36}{'value':>14}  target")
+    print(f"{'benchmark':<12}{'figure':<46}{'value':>14}  target")
     for name, result in results.items():
         label = name.removeprefix("bench_")
         if "error" in result:
-            print(f"{label:<12}{'FAILED':<36}{'':>14}  {result['error'][0]}")
+            print(f"{label:<12}{'FAILED':<46}{'':>14}  {result['error'][0]}")
             continue
         if not result["figures"]:
-            print(f"{label:<12}{'(no run() figures)':<36}")
+            print(f"{label:<12}{'(no run() figures)':<46}")
         judged = verdicts(result)
         for figure, value in result["figures"].items():
             shown = f"{value:,.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else value
-            print(f"{label:<12}{figure:<36}{shown!s:>14}  {judged.get(figure, '')}")
-        print(f"{label:<12}{'(wall seconds)':<36}{result['seconds']:>14}")
+            print(f"{label:<12}{figure:<46}{shown!s:>14}  {judged.get(figure, '')}")
+        print(f"{label:<12}{'(wall seconds)':<46}{result['seconds']:>14}")
 
 
 def main() -> int:
