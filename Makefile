@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := chromium-headless-shell fonts-liberation graphviz curl wget
 CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 
-.PHONY: setup system-deps python-venv-support venv mongo-env demo db test lint format clean
+.PHONY: setup system-deps python-venv-support venv mongo-env demo db test lint format clean bench
 
 setup: system-deps venv mongo-env
 
@@ -50,6 +50,11 @@ lint: venv
 format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Every benchmark (bench/bench_*.py with a run()), one table of figures and ratios measured side by
+# side, also written to data/bench/latest.json; fails when a declared target is missed.
+bench: setup
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) $(MONGO_VENV) data .pytest_cache .ruff_cache build dist *.egg-info

@@ -102,7 +102,7 @@ def walk(quotes: list[dict[str, Any]]):
         yield from walk(quote.get("quotes", []))
 
 
-def run(posts: list[Post]) -> tuple[float, QuoteCounts]:
+def resolve_all(posts: list[Post]) -> tuple[float, QuoteCounts]:
     index, counts = ThreadIndex(), QuoteCounts()
     start = time.perf_counter()
     for post in posts:
@@ -122,13 +122,27 @@ def score(posts: list[Post]) -> tuple[float, float]:
     return correct / max(1, len(given)), found / max(1, len(existing))
 
 
+def run(n: int = 2000, seed: int = 1) -> dict[str, float]:
+    """For bench/run_all.py: cost per post and per quote, and the sanity figures."""
+    posts = make_thread(n, random.Random(seed))
+    seconds, counts = resolve_all(posts)
+    delivered = sum(not p.vanished for p in posts)
+    precision, recall = score(posts)
+    return {
+        "us_per_post": round(seconds / delivered * 1e6, 1),
+        "us_per_quote": round(seconds / max(1, counts.seen) * 1e6, 1),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     posts = make_thread(args.posts, random.Random(args.seed))
-    seconds, counts = run(posts)
+    seconds, counts = resolve_all(posts)
     delivered = sum(not p.vanished for p in posts)
     headerless = sum(q["author"] is None for p in posts for q in walk(p.quotes))
     precision, recall = score(posts)

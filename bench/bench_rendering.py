@@ -23,14 +23,22 @@ from pathlib import Path
 from tests.servers import ROOT, start_replica
 
 SCENARIOS = [
-    # (label, replica options, render argument)
-    ("plain site, render=never", (), "never"),
-    ("plain site, render=auto", (), "auto"),
-    ("plain site, render=always", (), "always"),
-    ("--js-challenge, render=auto", ("--js-challenge",), "auto"),
-    ("--js-render, render=auto", ("--js-render",), "auto"),
-    ("--js-challenge --js-render, render=always", ("--js-challenge", "--js-render"), "always"),
+    # (label, short name for run_all, replica options, render argument)
+    ("plain site, render=never", "plain_never", (), "never"),
+    ("plain site, render=auto", "plain_auto", (), "auto"),
+    ("plain site, render=always", "plain_always", (), "always"),
+    ("--js-challenge, render=auto", "challenge_auto", ("--js-challenge",), "auto"),
+    ("--js-render, render=auto", "script_posts_auto", ("--js-render",), "auto"),
+    (
+        "--js-challenge --js-render, render=always",
+        "both_always",
+        ("--js-challenge", "--js-render"),
+        "always",
+    ),
 ]
+SIZE = ("--forums", "2", "--threads-per-forum", "20", "--long-pages", "10")
+# run_all's smaller replica: six crawls, four of them with a browser.
+RUN_ALL_SIZE = ("--forums", "1", "--threads-per-forum", "10", "--long-pages", "3")
 
 
 def one_crawl(base_url: str, render: str) -> dict:
@@ -80,11 +88,44 @@ def run_scenario(log: Path, options: tuple[str, ...], render: str) -> dict:
     return json.loads(out.splitlines()[-1])
 
 
+def measure(size: tuple[str, ...], repeat: int = 1) -> list[tuple[str, str, dict, float | None]]:
+    """(label, name, fastest crawl's figures, added seconds per rendered page) per scenario."""
+    rows = []
+    baseline = None
+    with tempfile.TemporaryDirectory() as logs:
+        for label, name, options, render in SCENARIOS:
+            runs = []
+            for attempt in range(repeat):
+                log = Path(logs) / f"{name}-{attempt}.log"
+                runs.append(run_scenario(log, (*size, *options), render))
+            r = min(runs, key=lambda run: run["seconds"])
+            baseline = r["seconds"] if baseline is None else baseline  # the first: plain, never
+            added = (r["seconds"] - baseline) / r["rendered"] if r["rendered"] else None
+            rows.append((label, name, r, added))
+    return rows
+
+
+def run() -> dict[str, float]:
+    """For bench/run_all.py: each scenario's crawl time against render=never on the plain site."""
+    figures: dict[str, float] = {}
+    rows = measure(RUN_ALL_SIZE)
+    never = rows[0][2]["seconds"]
+    for _, name, r, added in rows:
+        figures[f"{name}_seconds"] = round(r["seconds"], 2)
+        if name != "plain_never":
+            figures[f"{name}_over_never"] = round(r["seconds"] / never, 2)
+        if added is not None:
+            figures[f"{name}_added_s_per_rendered_page"] = round(added, 3)
+        if r["errors"] + r["failed"]:
+            raise RuntimeError(f"{name}: {r['errors']} errors, {r['failed']} failed renders")
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--forums", default="2")
-    parser.add_argument("--threads-per-forum", default="20")
-    parser.add_argument("--long-pages", default="10")
+    parser.add_argument("--forums", default=SIZE[1])
+    parser.add_argument("--threads-per-forum", default=SIZE[3])
+    parser.add_argument("--long-pages", default=SIZE[5])
     parser.add_argument(
         "--repeat", type=int, default=1, help="crawls per scenario; the fastest counts"
     )
@@ -98,22 +139,13 @@ def main() -> None:
     print(f"replica {' '.join(size)}")
     header = f"{'scenario':<45}{'total s':>8}{'pages':>7}{'rendered':>9}{'challenges':>11}"
     print(header + f"{'latency':>9}{'added/page':>11}{'errors':>7}")
-    baseline = None
-    with tempfile.TemporaryDirectory() as logs:
-        for label, options, render in SCENARIOS:
-            runs = []
-            for attempt in range(args.repeat):
-                log = Path(logs) / f"{len(label)}-{attempt}.log"
-                runs.append(run_scenario(log, (*size, *options), render))
-            r = min(runs, key=lambda run: run["seconds"])
-            baseline = r["seconds"] if baseline is None else baseline  # the first: plain, never
-            latency = r["browser_seconds_per_page"]
-            added = (r["seconds"] - baseline) / r["rendered"] if r["rendered"] else None
-            print(
-                f"{label:<45}{r['seconds']:>8.2f}{r['responses']:>7}{r['rendered']:>9}"
-                f"{r['challenges']:>11}{_seconds(latency):>9}{_seconds(added):>11}"
-                f"{r['errors'] + r['failed']:>7}"
-            )
+    for label, _, r, added in measure(size, args.repeat):
+        latency = r["browser_seconds_per_page"]
+        print(
+            f"{label:<45}{r['seconds']:>8.2f}{r['responses']:>7}{r['rendered']:>9}"
+            f"{r['challenges']:>11}{_seconds(latency):>9}{_seconds(added):>11}"
+            f"{r['errors'] + r['failed']:>7}"
+        )
 
 
 def _seconds(value: float | None) -> str:

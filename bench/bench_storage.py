@@ -28,7 +28,7 @@ from tests.servers import start_mongo
 from tlcrawl.items import PostItem
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
 from tlcrawl.storage.documents import content_hash, item_to_document, to_update
-from tlcrawl.storage.schema import ensure_indexes
+from tlcrawl.storage.schema import POSTS, ensure_indexes
 
 WORDS = ["the", "zerg", "protoss", "terran", "build", "order", "macro", "micro", "game", "patch"]
 T0 = datetime(2012, 4, 21, 10, 56, tzinfo=UTC)
@@ -87,8 +87,8 @@ def write_bare(client: pymongo.MongoClient, db: str, posts: list[PostItem], batc
     ensure_indexes(client[db])
     stamped = datetime.now(UTC)
     docs = [item_to_document(post)[1] | {"crawled_at": stamped} for post in posts]
-    ops = [to_update("posts", doc) for doc in docs]
-    collection = client[db].posts
+    ops = [to_update(POSTS, doc) for doc in docs]
+    collection = client[db][POSTS]
     start = time.perf_counter()
     for i in range(0, len(ops), batch):
         collection.bulk_write(ops[i : i + batch], ordered=False)
@@ -106,9 +106,40 @@ def run_round(url: str, client: pymongo.MongoClient, posts, batch: int, bare_fir
     order = ["bare", "pipeline"] if bare_first else ["pipeline", "bare"]
     seconds = {name: runs[name]() for name in order}
     for db in ("bench_pipeline", "bench_bare"):
-        assert client[db].posts.count_documents({}) == len(posts), db
+        assert client[db][POSTS].count_documents({}) == len(posts), db
         client.drop_database(db)
     return seconds["pipeline"], seconds["bare"]
+
+
+def measure(n: int, batch: int, rounds: int, show=lambda line: None) -> tuple[float, float]:
+    """Total (pipeline seconds, bare seconds) over `rounds` rounds alternating which goes first."""
+    posts = make_posts(n)
+    totals = [0.0, 0.0]
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_mongo(Path(tmp) / "data", Path(tmp) / "mongo.log")
+        client = pymongo.MongoClient(server.url, tz_aware=True)
+        try:
+            for round_ in range(rounds):
+                piped, bare = run_round(server.url, client, posts, batch, round_ % 2 == 1)
+                totals = [totals[0] + piped, totals[1] + bare]
+                show(
+                    f"round {round_ + 1}: pipeline {n / piped:6.0f} docs/s, "
+                    f"bare bulk_write {n / bare:6.0f} docs/s, ratio {bare / piped:.2f}"
+                )
+        finally:
+            client.close()
+            server.stop()
+    return totals[0], totals[1]
+
+
+def run(n: int = 5000, batch: int = 500, rounds: int = 2) -> dict[str, float]:
+    """For bench/run_all.py: the writer pipeline's docs/s against bare bulk_write's."""
+    piped, bare = measure(n, batch, rounds)
+    return {
+        "pipeline_docs_per_s": round(n * rounds / piped),
+        "bare_bulk_write_docs_per_s": round(n * rounds / bare),
+        "pipeline_over_bare": round(bare / piped, 3),
+    }
 
 
 def main() -> None:
@@ -117,24 +148,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2, help="alternating which goes first")
     args = parser.parse_args()
-    posts, n = make_posts(args.posts), args.posts
+    n = args.posts
     print(f"posts: {n}, batch size: {args.batch_size}, load average: {os.getloadavg()[0]:.1f}")
-    totals = [0.0, 0.0]
-    with tempfile.TemporaryDirectory() as tmp:
-        server = start_mongo(Path(tmp) / "data", Path(tmp) / "mongo.log")
-        client = pymongo.MongoClient(server.url, tz_aware=True)
-        try:
-            for round_ in range(args.rounds):
-                piped, bare = run_round(server.url, client, posts, args.batch_size, round_ % 2 == 1)
-                totals = [totals[0] + piped, totals[1] + bare]
-                print(
-                    f"round {round_ + 1}: pipeline {n / piped:6.0f} docs/s, "
-                    f"bare bulk_write {n / bare:6.0f} docs/s, ratio {bare / piped:.2f}"
-                )
-        finally:
-            client.close()
-            server.stop()
-    piped, bare = totals
+    piped, bare = measure(n, args.batch_size, args.rounds, show=print)
     print(f"pipeline:        {n * args.rounds / piped:6.0f} docs/s")
     print(f"bare bulk_write: {n * args.rounds / bare:6.0f} docs/s")
     print(f"ratio pipeline/bare: {bare / piped:.2f}")

@@ -1,22 +1,25 @@
 """Shared fixtures: a real MongoDB wire-protocol server and the replica forum, on free ports.
 
 Servers are started once per test session and stopped at the end, also when tests fail. Each test
-that writes gets its own database name, so tests never see each other's documents.
+that writes gets its own database name, so tests never see each other's documents. Helpers that are
+not fixtures are in tests/support.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 
 import pymongo
 import pytest
+from pymongo.database import Database
 
-from tests.servers import ROOT, RunningServer, start_mongo, start_replica
+from tests.sample_archive import load_sample
+from tests.servers import RunningServer, start_mongo, start_replica
+
+# Re-exported for tests written on other branches before tests/support.py; import it from there.
+from tests.support import replica_truth as replica_truth
 
 _replica_cache: dict[tuple[str, ...], RunningServer] = {}
 
@@ -64,8 +67,9 @@ def replica(tmp_path_factory):
     _replica_cache.clear()
 
 
-def replica_truth(*options: str, base_url: str) -> list[dict]:
-    """The replica's ground truth for these options (`python -m tests.fakeforum truth`)."""
-    args = [sys.executable, "-m", "tests.fakeforum", "truth", *options, "--base-url", base_url]
-    out = subprocess.run(args, cwd=ROOT, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+@pytest.fixture
+def sample_db(mongo_client, mongo_db_name) -> Iterator[Database]:
+    """A database of its own holding the hand-built sample archive (tests/sample_archive.py)."""
+    database = mongo_client[mongo_db_name]
+    load_sample(database)
+    yield database

@@ -31,6 +31,7 @@ KINDS = {
 }
 # Crawl reports and their history stay out of the checkout, and out of the next test run.
 REPORT_DIR = tempfile.mkdtemp(prefix="tlcrawl-test-reports-")
+WARC_DIR = tempfile.mkdtemp(prefix="tlcrawl-test-warc-")
 
 
 @dataclass
@@ -63,17 +64,31 @@ class CrawlResult:
         return sum(1 for item in self.items if KINDS[type(item)] == kind)
 
 
+# Every test crawl of the local replica (in-process, `scrapy crawl`, Scrapyd) runs with these:
+# politeness is for the real site; here AutoThrottle's 5 s start delay and DOWNLOAD_DELAY would
+# only make a 2 s crawl take 10-16 s. Nothing the tests assert depends on them.
+FAST_LOCAL_CRAWL: dict[str, Any] = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,  # as many as CONCURRENT_REQUESTS: one site here
+}
+
+
+def scrapy_args(option: str = "-s", prefix: str = "") -> list[str]:
+    """FAST_LOCAL_CRAWL as options: `scrapy crawl` (-s K=V) or Scrapyd (-d setting=K=V)."""
+    pairs = [f"{prefix}{key}={value}" for key, value in FAST_LOCAL_CRAWL.items()]
+    return [arg for pair in pairs for arg in (option, pair)]
+
+
 def crawl_settings(**overrides: Any) -> dict[str, Any]:
     settings = get_project_settings()
-    # Local replica: no politeness delays, nothing to throttle.
     settings.setdict(
         {
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+            **FAST_LOCAL_CRAWL,
             "LOG_LEVEL": "INFO",
             "MONGODB_URI": "",
             "TLCRAWL_REPORT_DIR": REPORT_DIR,
+            "TLCRAWL_WARC_DIR": WARC_DIR,
         },
         priority="cmdline",
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pymongo
 
+from tests.crawling import scrapy_args
 from tests.servers import ROOT, running, start_mongo, start_replica
 
 DATA = ROOT / "data"
@@ -115,8 +116,7 @@ def crawl(base_url: str, mongo_url: str, log_path: Path) -> None:
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={base_url}"]
     args += ["-s", f"LOG_FILE={log_path}", "-s", "LOG_LEVEL=INFO"]
     # Our own replica on this machine: the real site's politeness delays would only slow the demo.
-    args += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-    args += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+    args += scrapy_args()
     subprocess.run(args, cwd=ROOT, env=env, check=True)
 
 

@@ -1,7 +1,7 @@
 """A small, hand-built archive following docs/data-contract.md, for the query tests.
 
-`load_sample(db)` writes it into a pymongo Database; the `sample_db` fixture gives each test its own
-freshly loaded database. Import both from here (`from tests.sample_archive import ...`).
+`load_sample(db)` writes it into a pymongo Database; the `sample_db` fixture (conftest.py) gives
+each test its own freshly loaded database.
 
 Thread 622006 (games, 5 posts, November 2023):
     #1 Zergling
@@ -23,11 +23,9 @@ the demo's data too.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from pymongo.database import Database
 
 BASE = "https://tl.net"
@@ -212,10 +210,3 @@ def load_sample(db: Database) -> None:
     db.threads.insert_many(THREADS)
     db.posts.insert_many(POSTS)
     db.users.insert_many(USERS)
-
-
-@pytest.fixture
-def sample_db(mongo_client, mongo_db_name) -> Iterator[Database]:
-    database = mongo_client[mongo_db_name]
-    load_sample(database)
-    yield database

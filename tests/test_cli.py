@@ -14,7 +14,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from tests.sample_archive import sample_db  # noqa: F401  (fixture)
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
 from tlcrawl.queries import search_filter
@@ -24,7 +23,7 @@ WIDE = {"COLUMNS": "220"}
 
 
 @pytest.fixture
-def tl(mongo_server, sample_db):  # noqa: F811
+def tl(mongo_server, sample_db):
     """Run `tlcrawl ARGS` in-process against the sample database."""
 
     def run(*args: str, env: dict[str, str] | None = None):
@@ -105,7 +104,7 @@ def test_thread_reads_as_a_conversation_with_full_text_and_quote_lines(tl):
     assert "  Agreed. [b]Not markup[/b]" in lines  # forum text is never rich markup
 
 
-def test_thread_text_wraps_to_the_terminal_and_long_quotes_are_shortened(tl, sample_db):  # noqa: F811
+def test_thread_text_wraps_to_the_terminal_and_long_quotes_are_shortened(tl, sample_db):
     words = " ".join(f"word{i}" for i in range(60))
     sample_db.posts.update_one({"_id": 27790001}, {"$set": {"text": words}})
     sample_db.posts.update_one({"_id": 27790010}, {"$set": {"quotes.0.text": words}})
@@ -380,7 +379,7 @@ def test_search_falls_back_to_substring_match_and_says_so(tl):
     assert "Factorio is the best." in table.stdout
 
 
-def test_search_shows_the_matching_words_in_context(tl, sample_db):  # noqa: F811
+def test_search_shows_the_matching_words_in_context(tl, sample_db):
     text = " ".join(f"filler{i}" for i in range(100)) + " the zealot rush " + "tail " * 50
     sample_db.posts.update_one({"_id": 27790016}, {"$set": {"text": text}})
     result = tl("search", "zealot", env={"COLUMNS": "250"})
@@ -639,7 +638,7 @@ def test_invalid_uri_is_exit_2():
     assert "u:pw" not in result.output
 
 
-def test_unknown_database_is_exit_1_with_suggestions(mongo_server, sample_db):  # noqa: F811
+def test_unknown_database_is_exit_1_with_suggestions(mongo_server, sample_db):
     typo = sample_db.name[:-1] + "x"
     result = CliRunner().invoke(app, ["stats", "--uri", mongo_server.url, "--db", typo])
     assert result.exit_code == 1
@@ -659,7 +658,7 @@ def test_mask_uri():
     assert mask_uri("mongodb://h:27017/") == "mongodb://h:27017/"
 
 
-def test_python_dash_m_reads_the_environment(mongo_server, sample_db):  # noqa: F811
+def test_python_dash_m_reads_the_environment(mongo_server, sample_db):
     env = {**os.environ, "MONGODB_URI": mongo_server.url, "MONGODB_DATABASE": sample_db.name}
     args = [sys.executable, "-m", "tlcrawl", "top", "posters", "--limit", "1", "--json"]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
@@ -694,7 +693,7 @@ def run_on_a_terminal(args: list[str], env: dict[str, str]) -> str:
     return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
-def test_thread_output_is_paged_on_a_terminal(mongo_server, sample_db):  # noqa: F811
+def test_thread_output_is_paged_on_a_terminal(mongo_server, sample_db):
     env = {**os.environ, "MONGODB_URI": mongo_server.url, "MONGODB_DATABASE": sample_db.name}
     env.pop("LESS", None)
     env["PAGER"] = "echo \"LESS=$LESS\"; sed 's/^/paged: /'"

@@ -15,8 +15,6 @@ from typing import Any
 
 import pytest
 
-from tests.sample_archive import sample_db  # noqa: F401  (fixture)
-
 README = Path(__file__).resolve().parent.parent / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 DOLLAR_TOKEN = re.compile(r"\$\$?[A-Za-z_][\w.]*")
@@ -147,7 +145,7 @@ def test_every_recipe_has_a_check_and_every_check_a_recipe():
 
 
 @pytest.mark.parametrize("name", sorted(CHECKS))
-def test_recipe_runs_and_answers(name, sample_db):  # noqa: F811
+def test_recipe_runs_and_answers(name, sample_db):
     _, code = recipes()[name]
     namespace: dict[str, Any] = {"db": sample_db}
     exec(compile(code, f"README recipe {name}", "exec"), namespace)

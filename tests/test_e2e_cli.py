@@ -14,9 +14,9 @@ import pytest_twisted
 from twisted.internet.defer import Deferred
 from typer.testing import CliRunner
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.servers import ROOT, running, start_mongo
+from tests.support import replica_truth
 from tests.truth import by_type, seed_thread
 from tlcrawl.cli.main import app
 

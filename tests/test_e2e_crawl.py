@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences, seed_thread
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")

@@ -8,9 +8,9 @@ import re
 
 import pytest_twisted
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.fakeforum.model import stable_fraction
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences
 from tlcrawl.parsing.urls import parse_thread_url
 

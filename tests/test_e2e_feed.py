@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import replica_truth
+from tests.crawling import scrapy_args
 from tests.servers import ROOT
+from tests.support import replica_truth
 from tests.truth import by_type, seed_thread
 
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
@@ -20,7 +21,7 @@ def test_feed_export_without_mongodb(replica, tmp_path):
     seed, _ = seed_thread(truth)
     out, log = tmp_path / "items.jsonl", tmp_path / "crawl.log"
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"thread_url={seed['url']}"]
-    args += ["-s", "MONGODB_URI=", "-O", str(out), "-s", f"LOG_FILE={log}"]
+    args += ["-s", "MONGODB_URI=", "-O", str(out), "-s", f"LOG_FILE={log}", *scrapy_args()]
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
     subprocess.run(args, cwd=ROOT, env=env, check=True, timeout=300)
 

@@ -9,9 +9,9 @@ import pytest_twisted
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.servers import start_mongo
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")

@@ -7,29 +7,12 @@ from collections.abc import Iterator
 import pytest
 import pytest_twisted
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
+from tests.support import replica_truth, seed_quote_parents
 from tests.truth import by_type, seed_thread
 
 # Enough threads for well over 1,000 quotes whose parent exists.
 QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
-
-# Read off the seed page (shared/seeds/000_c6458d976560aa8b.txt): post number -> the numbers its
-# quote headers point at, outermost quote first, then the quotes nested inside it.
-SEED_QUOTES = {
-    3: [2],
-    4: [2],
-    6: [5],
-    9: [8],
-    10: [7],
-    12: [3, 2],
-    13: [8],
-    14: [12, 3, 2],
-    17: [16],
-    18: [17, 16],
-    19: [12],
-    20: [19, 12],
-}
 
 
 def walk(quotes: list[dict]) -> Iterator[dict]:
@@ -98,6 +81,6 @@ async def test_seed_thread_quotes_resolve_completely(crawled):
         for number, post in posts.items()
         if post["quotes"] and number <= 20  # page 1 is the real page; page 2 is invented
     }
-    assert got == SEED_QUOTES
+    assert got == seed_quote_parents()
     assert all(q["confidence"] > 0.5 for p in posts.values() for q in walk(p["quotes"]))
     assert posts[14]["reply_to"] == [posts[12]["_id"]]

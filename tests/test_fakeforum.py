@@ -21,6 +21,7 @@ import pytest
 
 from tests.fakeforum import build_forum
 from tests.fakeforum.server import Faults, ReplicaServer
+from tests.support import seed_reply_to
 
 BASE = "http://127.0.0.1:9"
 SEED_PATH = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
@@ -343,9 +344,7 @@ def quote_lines(quote, depth) -> list[str]:
 def test_seed_quote_parents(truth):
     seed = {p["number"]: p for p in of_type(truth, "post") if p["thread_id"] == 622006}
     replies = {n: [number_of(seed, x) for x in p["reply_to"]] for n, p in seed.items()}
-    expected = {3: [2], 4: [2], 6: [5], 9: [8], 10: [7], 12: [3], 13: [8], 14: [12], 17: [16],
-                18: [17], 19: [12], 20: [19]}  # fmt: skip
-    assert {n: r for n, r in replies.items() if r} == expected
+    assert {n: r for n, r in replies.items() if r} == seed_reply_to()
     assert [number_of(seed, q["parent_id"]) for q in seed[14]["quotes"][0]["quotes"]] == [3]
     assert seed[19]["videos"] == ["https://www.youtube.com/embed/n88smKblUME?start=275"]
     assert seed[19]["links"] == ["https://www.opennetkorea.org/"]

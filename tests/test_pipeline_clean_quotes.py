@@ -3,7 +3,7 @@
 The seed is ../shared/seeds/000_c6458d976560aa8b.txt (page 1 of "Twitch to cease business
 operations in Korea", General Games): its 20 posts are rebuilt below as body HTML in tl.net's quote
 markup, with the seed's words, authors and times. Expected parents were read off the seed by hand
-(quote header time in KST = the quoted post's GMT time + 9h), not computed.
+(tests/files/golden/seed_quotes.json), not computed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tests.fakeforum.nodes import Ctx, render
 from tests.fakeforum.replica import Replica
 from tests.fakeforum.seed import build_seed_thread
 from tests.fakeforum.truth import post_document
+from tests.support import seed_quote_parents, seed_quote_tree, seed_reply_to
 from tlcrawl.items import PostItem, ThreadItem, UserItem
 from tlcrawl.parsing.post_body import content_hash, parse_body, text_of
 from tlcrawl.pipelines.clean_posts import CleanPostsPipeline, clean_text
@@ -295,28 +296,9 @@ def test_golden_seed_thread_every_quote_parent():
     pipes = Pipelines()
     posts = pipes.feed(*seed_posts())
     got = {p.number: parents(p.quotes) for p in posts if p.quotes}
-    assert got == {
-        1: [(None, [])],  # the official announcement: a header-less quote of no post
-        3: [(2, [])],
-        4: [(2, [])],
-        6: [(5, [])],
-        9: [(8, [])],
-        10: [(7, [])],
-        12: [(3, [(2, [])])],
-        13: [(8, [])],
-        14: [(12, [(3, [(2, [])])])],
-        17: [(16, [])],
-        18: [(17, [(16, [])])],
-        19: [(12, [])],
-        20: [(19, [(12, [])])],
-    }
+    assert got == seed_quote_tree()
     reply_to = {p.number: p.reply_to for p in posts if p.reply_to}
-    assert reply_to == {
-        n: [pid(parent)]
-        for n, parent in {
-            3: 2, 4: 2, 6: 5, 9: 8, 10: 7, 12: 3, 13: 8, 14: 12, 17: 16, 18: 17, 19: 12, 20: 19
-        }.items()
-    }  # fmt: skip
+    assert reply_to == {n: [pid(p) for p in parents] for n, parents in seed_reply_to().items()}
     confidences = [q["confidence"] for p in posts for q in p.quotes if q["parent_id"]]
     assert confidences == [1.0] * 12
     # 13 direct + 5 nested quotes; all but #1's announcement resolved; no same-minute ties.
@@ -483,9 +465,7 @@ def test_replica_seed_thread_parents_read_off_the_seed():
         if item.quotes
     }
     # Direct parent, then nested ones depth-first, as read off the seed page.
-    expected = {3: [2], 4: [2], 6: [5], 9: [8], 10: [7], 12: [3, 2], 13: [8], 14: [12, 3, 2]}
-    expected |= {17: [16], 18: [17, 16], 19: [12], 20: [19, 12]}
-    assert {n: v for n, v in got.items() if n <= 20} == expected
+    assert {n: v for n, v in got.items() if n <= 20} == seed_quote_parents()
 
 
 def test_replica_fields_and_quote_parents_against_truth():

@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.threads import deferToThread
 
 from tests.servers import start_mongo
-from tests.test_storage import make_post
+from tests.support import make_post
 from tlcrawl.items import ForumItem, ThreadItem, UserItem
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
 from tlcrawl.storage.replay import replay

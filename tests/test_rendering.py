@@ -17,9 +17,9 @@ import pytest
 import pytest_twisted
 from scrapy.http import HtmlResponse
 
-from tests.conftest import replica_truth
 from tests.crawling import CrawlResult, run_crawl
 from tests.fakeforum.js_modes import JsModes, posts_built_by_script, puzzle_answer
+from tests.support import replica_truth
 from tests.truth import by_type, differences
 from tlcrawl.rendering import PLAYWRIGHT_HANDLER
 from tlcrawl.rendering.browser import abort_request
@@ -28,6 +28,7 @@ from tlcrawl.rendering.middleware import set_cookie_header
 
 FILES = Path(__file__).parent / "files"
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
+PLAYWRIGHT_STARTED = "Starting Playwright for the first page that needs a browser"
 THREAD_URL = "http://127.0.0.1:8000/forum/games/622006-twitch-to-cease-business-operations-in-korea"
 
 
@@ -140,7 +141,7 @@ def _assert_pages_closed(stats: dict) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_challenge_is_solved_once_then_plain_http(replica, caplog):
-    caplog.set_level(logging.INFO, logger="scrapy-playwright")
+    caplog.set_level(logging.INFO, logger="tlcrawl.rendering.provider")
     server = replica(*SMALL, "--js-challenge")
     result, _ = await _crawl(base_url=server.url)
     _assert_truth(result, replica_truth(*SMALL, base_url=server.url))
@@ -150,7 +151,7 @@ async def test_challenge_is_solved_once_then_plain_http(replica, caplog):
     assert stats["downloader/response_count"] > 3 * stats["rendering/pages"]
     assert stats.get("retry/count", 0) == 0, "a challenge's 503 is rendered, not retried"
     _assert_pages_closed(stats)
-    assert "Starting download handler" in caplog.text  # the other side of the test below
+    assert PLAYWRIGHT_STARTED in caplog.text  # the other side of the test below
 
 
 @pytest_twisted.ensureDeferred
@@ -180,13 +181,13 @@ async def test_always_renders_every_page_through_both_modes(replica):
 
 @pytest_twisted.ensureDeferred
 async def test_auto_starts_no_browser_for_a_site_that_needs_none(replica, caplog):
-    caplog.set_level(logging.INFO, logger="scrapy-playwright")
+    caplog.set_level(logging.INFO, logger="tlcrawl.rendering.provider")
     server = replica(*SMALL)
     result, crawler = await _crawl(base_url=server.url)
     _assert_truth(result, replica_truth(*SMALL, base_url=server.url))
     assert PLAYWRIGHT_HANDLER in crawler.settings.getdict("DOWNLOAD_HANDLERS").values()
     assert not [key for key in result.stats if key.startswith(("playwright/", "rendering/"))]
-    assert "Starting download handler" not in caplog.text, "Playwright was started for nothing"
+    assert PLAYWRIGHT_STARTED not in caplog.text, "Playwright was started for nothing"
 
 
 @pytest_twisted.ensureDeferred

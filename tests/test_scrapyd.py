@@ -27,8 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import replica_truth
+from tests.crawling import scrapy_args
 from tests.servers import ROOT
+from tests.support import replica_truth
 
 CTL = ROOT / "deploy" / "scrapyd_ctl.py"
 SCRAPYD_DEPLOY = Path(sys.executable).with_name("scrapyd-deploy")
@@ -198,6 +199,7 @@ def test_a_scheduled_crawl_stores_the_replica_forum_in_mongodb(
         "-d", f"forums={FORUM}",
         "-d", f"setting=MONGODB_URI={mongo_server.url}",
         "-d", f"setting=MONGODB_DATABASE={mongo_db_name}",
+        *scrapy_args("-d", "setting="),
     )  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
     job = scheduled.stdout.strip()
@@ -238,6 +240,7 @@ def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
         "-d", f"base_url={closed}",
         "-d", "setting=RETRY_TIMES=0",
         "-d", "setting=MONGODB_URI=",
+        *scrapy_args("-d", "setting="),
     )  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
     job = scheduled.stdout.strip()

@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from tests.servers import ROOT
-from tlcrawl.items import PostItem, ThreadItem, UserItem
+from tests.support import T0, make_post
+from tlcrawl.items import ThreadItem, UserItem
+from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.client import mask_uri
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
-from tlcrawl.storage.documents import content_hash, item_to_document
+from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.replay import replay
 from tlcrawl.storage.schema import ensure_indexes, server_supports_text_index
 from tlcrawl.storage.writer import Batch, FlushResult, write_batch
-
-T0 = datetime(2023, 12, 6, 2, 50, tzinfo=UTC)
-
-
-def make_post(post_id: int, text: str = "hello", **fields) -> PostItem:
-    values = dict(
-        _id=post_id,
-        thread_id=post_id // 20 + 1,
-        forum="games",
-        page=1,
-        number=post_id % 20 + 1,
-        url=f"https://tl.net/forum/viewpost.php?post_id={post_id}",
-        author=f"user{post_id % 7}",
-        posted_at=T0 + timedelta(minutes=post_id),
-        html=f"<p>{text}</p>",
-        text=text,
-        quotes=[{"author": "x", "quoted_at": T0, "text": "q", "parent_id": 1, "quotes": []}],
-        reply_to=[1],
-        content_hash=content_hash(text),
-        crawled_at=T0,
-    )
-    values.update(fields)
-    return PostItem(**values)
 
 
 def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, USERS
+
 
 @dataclass
 class ForumItem:
@@ -114,12 +116,12 @@ class UserItem:
 
 # The MongoDB collection each item type is written to.
 COLLECTIONS: dict[type, str] = {
-    ForumItem: "forums",
-    ThreadItem: "threads",
-    ThreadProgressItem: "threads",
-    PostItem: "posts",
-    PostDeletedItem: "posts",
-    UserItem: "users",
+    ForumItem: FORUMS,
+    ThreadItem: THREADS,
+    ThreadProgressItem: THREADS,
+    PostItem: POSTS,
+    PostDeletedItem: POSTS,
+    UserItem: USERS,
 }
 
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from pymongo.database import Database
 
-from tlcrawl.storage.schema import server_supports_text_index
+from tlcrawl.storage.schema import (
+    COLLECTIONS,
+    FORUMS,
+    POSTS,
+    THREADS,
+    USERS,
+    server_supports_text_index,
+)
 
 Doc = dict[str, Any]
 
@@ -44,7 +51,7 @@ def first_line(text: str | None) -> str:
 
 
 def get_thread(db: Database, thread_id: int) -> Doc | None:
-    return db.threads.find_one({"_id": thread_id})
+    return db[THREADS].find_one({"_id": thread_id})
 
 
 def thread_posts(
@@ -69,32 +76,32 @@ def thread_posts(
         numbers["$lte"] = last
     if numbers:
         query["number"] = numbers
-    return list(db.posts.find(query, POST_FIELDS).sort("number", 1).limit(limit))
+    return list(db[POSTS].find(query, POST_FIELDS).sort("number", 1).limit(limit))
 
 
 def thread_pages(db: Database, thread_id: int) -> int:
     """How many forum pages of the thread hold archived posts (0 when none)."""
-    last = db.posts.find_one({"thread_id": thread_id}, {"page": 1}, sort=[("number", -1)])
+    last = db[POSTS].find_one({"thread_id": thread_id}, {"page": 1}, sort=[("number", -1)])
     return (last or {}).get("page") or 0
 
 
 def get_post(db: Database, post_id: int) -> Doc | None:
-    return db.posts.find_one({"_id": post_id}, POST_FIELDS)
+    return db[POSTS].find_one({"_id": post_id}, POST_FIELDS)
 
 
 def post_by_number(db: Database, thread_id: int, number: int) -> Doc | None:
-    return db.posts.find_one({"thread_id": thread_id, "number": number}, POST_FIELDS)
+    return db[POSTS].find_one({"thread_id": thread_id, "number": number}, POST_FIELDS)
 
 
 def posts_in_full(db: Database, ids: list[int]) -> dict[int, Doc]:
     """Post id -> the post (the thread view's fields) for the given ids."""
-    return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, POST_FIELDS)}
+    return {doc["_id"]: doc for doc in db[POSTS].find({"_id": {"$in": list(ids)}}, POST_FIELDS)}
 
 
 def posts_by_id(db: Database, ids: list[int]) -> dict[int, Doc]:
     """Post id -> {_id, thread_id, number, author, url} for the given ids (e.g. quoted posts)."""
     fields = {"thread_id": 1, "number": 1, "author": 1, "url": 1}
-    return {doc["_id"]: doc for doc in db.posts.find({"_id": {"$in": list(ids)}}, fields)}
+    return {doc["_id"]: doc for doc in db[POSTS].find({"_id": {"$in": list(ids)}}, fields)}
 
 
 def quoted_refs(db: Database, posts: list[Doc]) -> dict[int, list[Doc]]:
@@ -186,7 +193,7 @@ def quote_edges(posts: list[Doc]) -> list[tuple[int, int]]:
 
 
 def get_user(db: Database, name: str) -> Doc | None:
-    return db.users.find_one({"_id": name})
+    return db[USERS].find_one({"_id": name})
 
 
 def _exactly(name: str, case_sensitive: bool) -> Doc:
@@ -215,7 +222,7 @@ def user_posts_by_forum(db: Database, name: str) -> list[Doc]:
         {"$group": {"_id": "$forum", "posts": {"$sum": 1}}},
         {"$sort": {"posts": -1, "_id": 1}},
     ]
-    return [{"forum": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+    return [{"forum": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 # One document per direct quote: {quoting, quoted}. The quoted user is the author of the quoted
@@ -224,7 +231,7 @@ QUOTE_PAIR_STAGES: list[Doc] = [
     {"$unwind": "$quotes"},
     {
         "$lookup": {
-            "from": "posts",
+            "from": POSTS,
             "localField": "quotes.parent_id",
             "foreignField": "_id",
             "as": "parent",
@@ -251,7 +258,7 @@ def who_quotes_whom(db: Database, match: Doc | None = None, limit: int = 20) -> 
         {"$sort": {"quotes": -1, "_id.quoting": 1, "_id.quoted": 1}},
         {"$limit": limit},
     ]
-    return [{**d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+    return [{**d["_id"], "quotes": d["quotes"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def user_quotes(db: Database, name: str, limit: int = 10) -> list[Doc]:
@@ -262,7 +269,7 @@ def user_quotes(db: Database, name: str, limit: int = 10) -> list[Doc]:
 
 def user_quoted_by(db: Database, name: str, limit: int = 10) -> list[Doc]:
     """Who quotes `name` most: [{user, quotes}]."""
-    own_posts = db.posts.distinct("_id", {"author": name})
+    own_posts = db[POSTS].distinct("_id", {"author": name})
     candidates = {"$or": [{"quotes.author": name}, {"reply_to": {"$in": own_posts}}]}
     pipeline = [{"$match": candidates}, *QUOTE_PAIR_STAGES, {"$match": {"quoted": name}}]
     pipeline += [
@@ -270,7 +277,7 @@ def user_quoted_by(db: Database, name: str, limit: int = 10) -> list[Doc]:
         {"$sort": {"quotes": -1, "_id": 1}},
         {"$limit": limit},
     ]
-    return [{"user": d["_id"], "quotes": d["quotes"]} for d in db.posts.aggregate(pipeline)]
+    return [{"user": d["_id"], "quotes": d["quotes"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 # --- search ----------------------------------------------------------------------------------
@@ -325,7 +332,7 @@ def search_posts(
     """Posts whose text contains `text`: by relevance with a text index, else newest first."""
     method = "text" if server_supports_text_index(db) else "regex"
     query = search_filter(text, method, forum, author, since, until)
-    cursor = db.posts.find(query, POST_FIELDS)
+    cursor = db[POSTS].find(query, POST_FIELDS)
     if method == "text":
         cursor = cursor.sort([("score", {"$meta": "textScore"})])
     else:
@@ -347,7 +354,7 @@ def top_quoted(db: Database, forum: str | None = None, limit: int = 10) -> list[
         {"$unwind": "$quotes"},
         {"$match": {"quotes.parent_id": {"$ne": None}}},
         {"$group": {"_id": "$quotes.parent_id", "quotes": {"$sum": 1}}},
-        {"$lookup": {"from": "posts", "localField": "_id", "foreignField": "_id", "as": "post"}},
+        {"$lookup": {"from": POSTS, "localField": "_id", "foreignField": "_id", "as": "post"}},
         {"$unwind": "$post"},
         *([{"$match": {"post.forum": forum}}] if forum is not None else []),
         {"$sort": {"quotes": -1, "_id": 1}},
@@ -362,7 +369,7 @@ def top_quoted(db: Database, forum: str | None = None, limit: int = 10) -> list[
             "author": d["post"]["author"],
             "text": d["post"].get("text", ""),
         }
-        for d in db.posts.aggregate(pipeline)
+        for d in db[POSTS].aggregate(pipeline)
     ]
 
 
@@ -374,7 +381,7 @@ def top_posters(db: Database, forum: str | None = None, limit: int = 10) -> list
         {"$sort": {"posts": -1, "_id": 1}},
         {"$limit": limit},
     ]
-    return [{"author": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
+    return [{"author": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def top_threads(
@@ -385,7 +392,7 @@ def top_threads(
         raise ValueError(f"cannot sort threads by {by!r}")
     query = {"forum": forum} if forum is not None else {}
     fields = {"forum": 1, "title": 1, "author": 1, "replies": 1, "views": 1, "last_post_at": 1}
-    cursor = db.threads.find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
+    cursor = db[THREADS].find(query, fields).sort([(by, -1), ("_id", 1)]).limit(limit)
     return list(cursor)
 
 
@@ -400,9 +407,9 @@ def forum_slugs(db: Database) -> list[str]:
 
 def counts_per_forum(db: Database) -> list[Doc]:
     """[{forum, name, threads, posts}] for every forum seen in forums, threads or posts."""
-    names = {d["_id"]: d.get("name") for d in db.forums.find({}, {"name": 1})}
-    threads = _count_by(db, "threads", "$forum")
-    posts = _count_by(db, "posts", "$forum")
+    names = {d["_id"]: d.get("name") for d in db[FORUMS].find({}, {"name": 1})}
+    threads = _count_by(db, THREADS, "$forum")
+    posts = _count_by(db, POSTS, "$forum")
     slugs = sorted(set(names) | set(threads) | set(posts), key=str)
     return [
         {
@@ -433,10 +440,7 @@ def posts_per_month(db: Database, forum: str | None = None) -> list[Doc]:
         },
         {"$sort": {"_id": 1}},
     ]
-    return [{"month": d["_id"], "posts": d["posts"]} for d in db.posts.aggregate(pipeline)]
-
-
-COLLECTIONS = ("forums", "threads", "posts", "users")
+    return [{"month": d["_id"], "posts": d["posts"]} for d in db[POSTS].aggregate(pipeline)]
 
 
 def crawl_freshness(db: Database) -> list[Doc]:

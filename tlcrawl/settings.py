@@ -6,25 +6,26 @@ environment (see README "Configuration"); `-s NAME=VALUE` overrides any of them 
 
 import os
 
+from tlcrawl import defaults
+
 BOT_NAME = "tlcrawl"
 SPIDER_MODULES = ["tlcrawl.spiders"]
 NEWSPIDER_MODULE = "tlcrawl.spiders"
 
 # Where to crawl. The real site by default; tests and the demo point it at the local replica.
-TLCRAWL_BASE_URL = os.environ.get("TLCRAWL_BASE_URL", "https://tl.net")
+TLCRAWL_BASE_URL = os.environ.get("TLCRAWL_BASE_URL", defaults.BASE_URL)
 
 # --- Politeness for the real site -------------------------------------------------------------
 # An identifying User-Agent (default: "Scrapy/x.y (+https://scrapy.org)"). Put a way to reach you
 # in TLCRAWL_USER_AGENT when crawling the real site.
 USER_AGENT = os.environ.get("TLCRAWL_USER_AGENT", "tlcrawl/0.1 (Team Liquid forum archiver)")
-ROBOTSTXT_OBEY = True  # default False in Scrapy's settings module template: obey the site's wishes
+ROBOTSTXT_OBEY = True  # default False (only the startproject template sets True): obey the site
 CONCURRENT_REQUESTS_PER_DOMAIN = 4  # default 8: one forum server, keep the load low
 DOWNLOAD_DELAY = 0.25  # default 0: a small gap between requests to the same site
 AUTOTHROTTLE_ENABLED = True  # default False: back off when the site slows down
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0  # default 1.0: the site serves small pages quickly
-# Retry server errors and rate limiting a few more times than the default 2, with 429 included.
-RETRY_TIMES = 4
-RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Retry server errors and rate limiting (Scrapy's RETRY_HTTP_CODES, 429 included) a few more times.
+RETRY_TIMES = 4  # default 2
 # 429 (and 503 with Retry-After): wait as long as the site asks before retrying, at most
 # RETRY_AFTER_MAX_SECONDS each time and RETRY_AFTER_MAX_TRIES times. Runs before RetryMiddleware
 # (550), which would otherwise retry at once and lose the page to repeated 429s.
@@ -67,32 +68,38 @@ ITEM_PIPELINES = {
 }
 
 # MongoDB: an empty MONGODB_URI switches the writer off (feeds alone still work).
-MONGODB_URI = os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017")
-MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", "tlcrawl")
+MONGODB_URI = os.environ.get("MONGODB_URI", defaults.MONGODB_URI)
+MONGODB_DATABASE = os.environ.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
 # Documents per unordered bulk upsert. Small enough that the writer holds little that a kill -9
 # would lose (at most about three batches: the buffer and two queued flushes, ~12 thread pages),
 # large enough that a polite crawl (a page is ~25 documents) fills a batch every second or two.
-MONGODB_BATCH_SIZE = 100
-MONGODB_FLUSH_SECONDS = 2.0  # the longest a document waits in the writer's buffer
+MONGODB_BATCH_SIZE = defaults.MONGODB_BATCH_SIZE
+MONGODB_FLUSH_SECONDS = defaults.MONGODB_FLUSH_SECONDS  # the longest a document waits in the buffer
 # A failed flush (server down, timeout) is retried with exponential backoff for this long; each
 # attempt waits at most the URI's serverSelectionTimeoutMS (default 30 s). Then it is dead-lettered.
-MONGODB_RETRY_SECONDS = 60.0
+MONGODB_RETRY_SECONDS = defaults.MONGODB_RETRY_SECONDS
 # Documents that could not be written; created only on failure.
 # Replay: python -m tlcrawl.storage.replay FILE
-MONGODB_DEAD_LETTER_PATH = "data/dead-letter/{spider}-{timestamp}.jsonl"
+MONGODB_DEAD_LETTER_PATH = defaults.MONGODB_DEAD_LETTER_PATH
 
 # --- Engine -----------------------------------------------------------------------------------
-TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # default DEBUG: one line per request is noise on a crawl of millions of posts.
 LOG_LEVEL = os.environ.get("TLCRAWL_LOG_LEVEL", "INFO")
 
+# --- Throughput (measured by bench/bench_crawl.py; see its figures before changing these) ------
+# Default 100: Scrapy starts that many tasks for every response's output, though a thread page
+# yields about 20 items and the pipelines do CPU work: 0.5 ms per page for nothing.
+CONCURRENT_ITEMS = 32
+# Default Scrapy's: it builds a DEBUG record per page and per item that LOG_LEVEL=INFO then drops.
+LOG_FORMATTER = "tlcrawl.logformatter.LogFormatter"
+
 # --- JavaScript rendering (tlcrawl/rendering/, `-a render=auto|always|never`) ------------------
-# The add-on reads the spider's `render` argument and installs the rendering middlewares and,
-# unless render=never, the Playwright download handler for that crawl only (default: no add-ons).
+# The add-on reads TLCRAWL_RENDER (the spider's `render` argument when given) and installs the
+# rendering middlewares and, unless render=never, the Playwright download handler for that crawl
+# only (default: no add-ons).
 ADDONS = {"tlcrawl.rendering.RenderingAddon": 0}
-TLCRAWL_RENDER = "auto"  # for spiders without a `render` argument
+TLCRAWL_RENDER = "auto"  # for crawls without a `render` argument
 # The system's Chromium (Debian `chromium-headless-shell`); `playwright install` is never needed.
-PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get(
         "TLCRAWL_CHROMIUM", "/usr/lib/chromium/chromium-headless-shell"
@@ -110,7 +117,7 @@ PLAYWRIGHT_ABORT_REQUEST = "tlcrawl.rendering.browser.abort_request"
 # Default: CONCURRENT_REQUESTS (16) pages at once; a browser page costs far more than a request.
 PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 8
 # Seconds a rendered page may take to get past a challenge and show its posts, then it fails.
-TLCRAWL_RENDER_TIMEOUT = 20
+TLCRAWL_RENDER_TIMEOUT = defaults.RENDER_TIMEOUT
 
 # --- Operations: exit status, checks, report, progress (tlcrawl/monitoring/, README "Crawling
 # the real site") ---------------------------------------------------------------------------------

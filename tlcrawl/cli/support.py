@@ -21,10 +21,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tlcrawl import defaults
 from tlcrawl.storage.client import MASK, mask_uri, open_client, uri_secrets
 
-DEFAULT_URI = "mongodb://127.0.0.1:27017"
-DEFAULT_DATABASE = "tlcrawl"
+DEFAULT_URI = defaults.MONGODB_URI
+DEFAULT_DATABASE = defaults.MONGODB_DATABASE
 
 SERVER_DATABASES = ("admin", "config", "local")  # the server's own, never an archive
 

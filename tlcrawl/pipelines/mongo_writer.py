@@ -1,13 +1,13 @@
 """Item pipeline that archives every item into MongoDB through the bulk writer.
 
-Settings (defaults in brackets):
-- MONGODB_URI [""]: empty switches the pipeline off (NotConfigured), feeds still work.
-- MONGODB_DATABASE ["tlcrawl"]
-- MONGODB_BATCH_SIZE [500]: documents per bulk write.
-- MONGODB_FLUSH_SECONDS [2.0]: the longest a document waits in the buffer.
-- MONGODB_RETRY_SECONDS [60.0]: how long a failed flush is retried before going to the dead letters.
-- MONGODB_DEAD_LETTER_PATH ["data/dead-letter/{spider}-{timestamp}.jsonl"]: `{spider}` and
-  `{timestamp}` are filled in; the file is only created when something fails.
+Settings (defaults in tlcrawl/defaults.py):
+- MONGODB_URI: empty or unset switches the pipeline off (NotConfigured), feeds still work.
+- MONGODB_DATABASE
+- MONGODB_BATCH_SIZE: documents per bulk write.
+- MONGODB_FLUSH_SECONDS: the longest a document waits in the buffer.
+- MONGODB_RETRY_SECONDS: how long a failed flush is retried before going to the dead letters.
+- MONGODB_DEAD_LETTER_PATH: `{spider}` and `{timestamp}` are filled in; the file is only created
+  when something fails.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from tlcrawl import defaults
 from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.writer import BulkWriter
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_DEAD_LETTER_PATH = "data/dead-letter/{spider}-{timestamp}.jsonl"
 
 
 class MongoWriterPipeline:
@@ -37,12 +36,16 @@ class MongoWriterPipeline:
         if not self.uri:
             raise NotConfigured("MONGODB_URI is empty: items are not written to MongoDB")
         self.crawler = crawler
-        self.database: str = settings.get("MONGODB_DATABASE") or "tlcrawl"
-        self.batch_size = settings.getint("MONGODB_BATCH_SIZE", 500)
-        self.flush_seconds = settings.getfloat("MONGODB_FLUSH_SECONDS", 2.0)
-        self.retry_seconds = settings.getfloat("MONGODB_RETRY_SECONDS", 60.0)
+        self.database: str = settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE
+        self.batch_size = settings.getint("MONGODB_BATCH_SIZE", defaults.MONGODB_BATCH_SIZE)
+        self.flush_seconds = settings.getfloat(
+            "MONGODB_FLUSH_SECONDS", defaults.MONGODB_FLUSH_SECONDS
+        )
+        self.retry_seconds = settings.getfloat(
+            "MONGODB_RETRY_SECONDS", defaults.MONGODB_RETRY_SECONDS
+        )
         self.dead_letter_path: str = settings.get(
-            "MONGODB_DEAD_LETTER_PATH", DEFAULT_DEAD_LETTER_PATH
+            "MONGODB_DEAD_LETTER_PATH", defaults.MONGODB_DEAD_LETTER_PATH
         )
         self.client = None
         self.writer: BulkWriter | None = None

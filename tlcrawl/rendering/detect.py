@@ -54,6 +54,10 @@ def is_challenge_page(html: str) -> bool:
     head = html[:4096]
     if _CHALLENGE_TITLE.search(head):
         return True
+    # The substring test first: on its own the regex takes about 2 ms on a 40 KB thread page
+    # (no literal prefix to scan for), which was a tenth of the crawl's time per page.
+    if "_clearance" not in html:
+        return False
     return bool(_CLEARANCE_COOKIE.search(html)) and not _MAIN_CONTENT.search(html)
 
 

@@ -17,6 +17,7 @@ from email.utils import formatdate
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 
+from tlcrawl import defaults
 from tlcrawl.rendering.detect import (
     CHALLENGE,
     SCRIPT_POSTS,
@@ -41,7 +42,7 @@ class RenderingMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.mode = render_mode(crawler)
-        self.timeout = crawler.settings.getfloat("TLCRAWL_RENDER_TIMEOUT", 20)
+        self.timeout = crawler.settings.getfloat("TLCRAWL_RENDER_TIMEOUT", defaults.RENDER_TIMEOUT)
         self.warned_never = False
 
     @classmethod

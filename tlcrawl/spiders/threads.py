@@ -27,6 +27,7 @@ from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from tlcrawl import defaults
 from tlcrawl.items import (
     ForumItem,
     PostDeletedItem,
@@ -162,7 +163,11 @@ class ThreadsSpider(scrapy.Spider):
                 "-s JOBDIR= is not supported: to resume an interrupted crawl, run it again with "
                 "-a incremental=1 (it fetches only what the archive lacks)"
             )
-        return super().from_crawler(crawler, *args, **kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.render:
+            # This crawl's argument beats `-s TLCRAWL_RENDER`; tlcrawl.rendering reads the setting.
+            crawler.settings.set("TLCRAWL_RENDER", spider.render, priority="cmdline")
+        return spider
 
     # --- start -------------------------------------------------------------------------------
 
@@ -173,7 +178,7 @@ class ThreadsSpider(scrapy.Spider):
         if self.thread_url:
             parts = urlsplit(self.thread_url)
             return f"{parts.scheme}://{parts.netloc}"
-        return self.settings.get("TLCRAWL_BASE_URL", "https://tl.net").rstrip("/")
+        return self.settings.get("TLCRAWL_BASE_URL", defaults.BASE_URL).rstrip("/")
 
     @property
     def threads_in_flight(self) -> int:
@@ -193,7 +198,8 @@ class ThreadsSpider(scrapy.Spider):
     def _open_archive(self) -> None:
         uri = self.settings.get("MONGODB_URI")
         if uri:
-            self.archive_db = open_client(uri)[self.settings.get("MONGODB_DATABASE", "tlcrawl")]
+            database = self.settings.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
+            self.archive_db = open_client(uri)[database]
         elif self.incremental:
             raise ValueError("-a incremental=1 compares with the stored archive: set MONGODB_URI")
 

@@ -24,7 +24,6 @@ to fit if it must be, and marked `oversized: true` (see `fit_document`).
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import bson
@@ -32,6 +31,7 @@ from itemadapter import ItemAdapter
 from pymongo import UpdateOne
 
 from tlcrawl.items import COLLECTIONS, PostDeletedItem
+from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, TOMBSTONES, USERS
 
 Document = dict[str, Any]
@@ -72,10 +72,6 @@ def fit_document(doc: Document, limit: int = MAX_DOCUMENT_BYTES) -> bool:
         text = doc["text"].encode("utf-8")
         doc["text"] = text[: max(0, len(text) - overflow - 1024)].decode("utf-8", "ignore")
     return True
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def merge(collection: str, old: Document, new: Document) -> Document:

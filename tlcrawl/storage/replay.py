@@ -19,13 +19,14 @@ from pathlib import Path
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from tlcrawl import defaults
 from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import Document, merge
 from tlcrawl.storage.schema import ensure_indexes
 from tlcrawl.storage.writer import Batch, FlushResult, write_batch
 
-BATCH_SIZE = 500
+BATCH_SIZE = defaults.MONGODB_BATCH_SIZE
 
 
 def batches(
@@ -81,8 +82,9 @@ def replay(path: Path, uri: str, database: str) -> tuple[int, int, FlushResult]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlcrawl.storage.replay", description=__doc__)
     parser.add_argument("file", type=Path, help="a dead-letter .jsonl file")
-    parser.add_argument("--uri", default=os.environ.get("MONGODB_URI", "mongodb://127.0.0.1:27017"))
-    parser.add_argument("--db", default=os.environ.get("MONGODB_DATABASE", "tlcrawl"))
+    parser.add_argument("--uri", default=os.environ.get("MONGODB_URI", defaults.MONGODB_URI))
+    database = os.environ.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
+    parser.add_argument("--db", default=database)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:

@@ -33,6 +33,8 @@ def collection_of(kind: str) -> str:
     return POSTS if kind == TOMBSTONES else kind
 
 
+COLLECTIONS = (FORUMS, THREADS, POSTS, USERS)
+
 TEXT_INDEX_NAME = "posts_text"
 THREAD_ORDER_INDEX = "thread_id_1_number_1"
 CANNOT_CREATE_INDEX = 67  # the server error code for an index type it does not support

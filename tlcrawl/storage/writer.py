@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
@@ -24,6 +24,7 @@ from bson.errors import InvalidDocument
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
+from tlcrawl import defaults
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import Document, fit_document, merge, to_update
 from tlcrawl.storage.schema import (
@@ -49,13 +50,6 @@ MAX_RETRY_DELAY = 15.0
 
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
-
-
-class CounterStats(Counter):
-    """A minimal stats collector for use outside Scrapy (replay, benchmarks)."""
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        self[key] += count
 
 
 @dataclass
@@ -197,19 +191,18 @@ class BulkWriter:
         self,
         db: Database,
         dead_letter: DeadLetterFile,
-        stats: Stats | None = None,
+        stats: Stats,
         *,
-        batch_size: int = 500,
-        flush_seconds: float = 2.0,
-        retry_seconds: float = 60.0,
+        batch_size: int = defaults.MONGODB_BATCH_SIZE,
+        flush_seconds: float = defaults.MONGODB_FLUSH_SECONDS,
+        retry_seconds: float = defaults.MONGODB_RETRY_SECONDS,
     ) -> None:
         self.db = db
         self.dead_letter = dead_letter
-        self.stats: Stats = stats if stats is not None else CounterStats()
+        self.stats = stats
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.retry_seconds = retry_seconds
-        self.text_index: bool | None = None  # known once indexes are ensured
         self._buffer: Batch = {}
         self._size = 0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mongodb-writer")
@@ -294,7 +287,7 @@ class BulkWriter:
 
     def _ensure_indexes(self) -> None:
         # No timeout: building an index on a large collection may take a while.
-        self.text_index = ensure_indexes(self.db)
+        ensure_indexes(self.db)
         self._indexes_pending = False
 
     def _ping(self, seconds: float) -> None:
