@@ -18,9 +18,6 @@ from pymongo.database import Database
 from tests.sample_archive import load_sample
 from tests.servers import RunningServer, start_mongo, start_replica
 
-# Re-exported for tests written on other branches before tests/support.py; import it from there.
-from tests.support import replica_truth as replica_truth
-
 _replica_cache: dict[tuple[str, ...], RunningServer] = {}
 
 

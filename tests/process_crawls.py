@@ -13,15 +13,16 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.crawling import FAST_LOCAL_CRAWL, REPORT_DIR, WARC_DIR
 from tests.servers import ROOT
 
-# Local replica: no politeness delays, nothing to throttle; one line per response in the log.
+# The local replica's fast settings; one line per response in the log (to count requests).
 FAST = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_ENABLED": "False",
-    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    **{name: str(value) for name, value in FAST_LOCAL_CRAWL.items()},
     "LOG_LEVEL": "DEBUG",
     "MONGODB_FLUSH_SECONDS": "0.5",
+    "TLCRAWL_REPORT_DIR": REPORT_DIR,
+    "TLCRAWL_WARC_DIR": WARC_DIR,
 }
 _RESPONSE = re.compile(r"Crawled \((\d+)\) <GET ([^ >]+)>")
 _THREAD_PAGE = re.compile(r"/forum/[^/]+/\d+-[^/?]*(\?page=\d+)?$")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import replica_truth
 from tests.servers import ROOT, start_mongo
+from tests.support import replica_truth
 
 SMALL = ("--forums", "2", "--threads-per-forum", "3", "--long-pages", "0")
 # Local replica: no politeness delays; robots.txt is served by the replica.

@@ -8,9 +8,9 @@ import contextlib
 import pymongo
 import pytest_twisted
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.servers import running, start_mongo, start_replica
+from tests.support import replica_truth
 from tests.test_e2e_mongo import _outage
 from tests.test_e2e_quotes import walk
 from tests.truth import RESOLUTION, by_type, differences

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 import pytest_twisted
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.fakeforum import build_forum
 from tests.fakeforum.changes import changes, page_slots
 from tests.servers import running, start_replica
+from tests.support import replica_truth
 from tests.test_e2e_quotes import walk
 from tests.truth import RESOLUTION, by_type, differences
 

@@ -3,8 +3,8 @@ equal to a clean crawl's, at little more than a clean crawl's requests."""
 
 from __future__ import annotations
 
-from tests.conftest import replica_truth
 from tests.process_crawls import kill_when, requests_made, start_crawl
+from tests.support import replica_truth
 from tests.truth import by_type
 
 # A few hundred threads, the 105-page thread among them.

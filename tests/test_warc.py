@@ -15,9 +15,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import replica_truth
 from tests.crawling import run_crawl
 from tests.servers import ROOT, scrapy_env
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences
 from tlcrawl.warc import RENDERED_HEADER
 from tlcrawl.warc.store import NoWarcFiles, WarcStore, url_key, warc_files

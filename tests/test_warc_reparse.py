@@ -20,8 +20,8 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import replica_truth
 from tests.servers import ROOT, scrapy_env, start_replica
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences
 
 BIN = Path(sys.executable).parent
