@@ -55,10 +55,14 @@ def check_names(extra: Iterable[str], valid: Iterable[str]) -> None:
         )
 
 
+def _is_web_address(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
 def check_site_url(value: object, name: str = "base_url") -> None:
     value = str(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if not _is_web_address(value):
         raise SpiderArgumentError(
             f"-a base_url= takes the site's address, like https://tl.net; got {value!r}"
         )
@@ -66,12 +70,7 @@ def check_site_url(value: object, name: str = "base_url") -> None:
 
 def check_thread_url(value: object, name: str = "thread_url") -> None:
     value = str(value)
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        ref = None
-    else:
-        ref = urls.parse_thread_url(value)
-    if ref is None:
+    if not _is_web_address(value) or urls.parse_thread_url(value) is None:
         raise SpiderArgumentError(
             "-a thread_url= takes a thread or post address, like "
             f"https://tl.net/forum/games/622006-title or .../viewpost.php?post_id=N; got {value!r}"

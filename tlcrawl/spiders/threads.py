@@ -17,7 +17,7 @@ import math
 import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -49,6 +49,7 @@ from tlcrawl.spiders.arguments import (
     unknown_forums_message,
     whole_number,
 )
+from tlcrawl.spiders.forum_progress import ForumProgress
 from tlcrawl.spiders.refresh import plan_threads
 from tlcrawl.spiders.thread_state import (
     POSTS_PER_PAGE,
@@ -81,40 +82,6 @@ def document_is_whole(body: bytes) -> bool:
     recovery makes the rest look fine (a post cut in half still parses as a post). Anything
     after `</html>` (a trailing script or comment) does not matter."""
     return bool(_DOCUMENT_END.search(body))
-
-
-@dataclass
-class ForumProgress:
-    """A subforum's index pass. Index pages are read one at a time, the next one when few listed
-    threads wait to start, so memory holds a few pages of rows, not the whole index. Once every
-    page is read and every listed thread stored complete, the forum is marked synced; an
-    incremental crawl of a synced forum stops at the first page that shows no change."""
-
-    item: ForumItem
-    reads_all: bool = True  # False: stop at the first index page without a changed thread
-    next_page: int = 1
-    last_page: int | None = None  # known once an index page is read
-    reading: bool = False  # an index page is in flight
-    more: bool = True  # False once an incremental crawl saw an unchanged page
-    threads_pending: set[int] = field(default_factory=set)  # listed, not finished
-    clean: bool = True  # no failed page, no limit cut the pass short
-    threads_listed: int = 0  # rows of the index pages read so far
-    rows_per_page: int = 0  # rows on a full index page (stickies aside), once seen
-
-    @property
-    def threads_expected(self) -> int:
-        """Threads this index lists: those read, and an estimate for the pages still unread."""
-        unread = max(0, (self.last_page or 1) - self.next_page + 1) if self.more else 0
-        return self.threads_listed + unread * self.rows_per_page
-
-    @property
-    def wants_page(self) -> bool:
-        unread = self.last_page is None or self.next_page <= self.last_page
-        return self.more and unread and not self.reading
-
-    @property
-    def done(self) -> bool:
-        return not self.reading and not self.wants_page and not self.threads_pending
 
 
 class ThreadsSpider(scrapy.Spider):
