@@ -216,11 +216,12 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
     seen = [1]
     for block in _pager_links(root):
         for link in block.xpath(".//a[@href]"):
-            ref = thread_ref(link.get("href"), url)
             number = read_int(text_of(link))
             if number is not None:
                 seen.append(number)
-            elif ref is not None and not ref.last_page and not ref.view_all:
+                continue
+            ref = thread_ref(link.get("href"), url)  # only Next/Prev/All: parsing URLs is dear
+            if ref is not None and not ref.last_page and not ref.view_all:
                 seen.append(ref.page)  # Next/Prev point at existing pages
         current = current_page_marker(block) or current
     page = current or url_page
