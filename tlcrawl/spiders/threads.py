@@ -683,6 +683,9 @@ class ThreadsSpider(scrapy.Spider):
             self.archive_db.client.close()
         for state in self.threads.values():
             self._problem("threads/incomplete", state.url, "crawl ended before all pages were in")
+        if self.waiting:  # listed, never started (the crawl was stopped): the next one does them
+            self.crawler.stats.inc_value("threads/not_started", len(self.waiting))
+            self.logger.warning("%d listed threads were never started", len(self.waiting))
 
 
 def _page_users(posts: list[ParsedPost], base_url: str) -> list[UserItem]:
