@@ -13,6 +13,7 @@ from pymongo import monitoring
 from tests.servers import ROOT
 from tests.test_storage import make_post, write
 from tlcrawl.items import PostDeletedItem, ThreadItem, ThreadProgressItem, UserItem
+from tlcrawl.storage import archive
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.schema import ensure_indexes
@@ -171,3 +172,21 @@ def test_replay_of_a_dead_letter_file_with_a_fifty_megabyte_post_restores_all_of
     assert db.posts.count_documents({}) == 20 and db.users.count_documents({}) == 7
     assert db.threads.count_documents({}) == 1
     assert db.posts.find_one({"_id": 0})["oversized"] is True
+
+
+def test_users_cover_the_posts_a_crash_stored_only_when_their_times_span_them(
+    mongo_client, mongo_db_name
+):
+    db = mongo_client[mongo_db_name]
+    posts = [make_post(i) for i in range(1, 5)]  # thread 1: posts 1-4 by user1..user4
+    write(db, *posts)
+    assert not archive.users_cover_posts(db, 1, 0), "no user stored"
+    users = [
+        UserItem(_id=p.author, profile_url="p", first_post_at=p.posted_at, last_post_at=p.posted_at)
+        for p in posts
+    ]
+    write(db, *users[2:])
+    assert archive.users_cover_posts(db, 1, 2), "the users of posts 3-4 are stored"
+    assert not archive.users_cover_posts(db, 1, 0)
+    write(db, *users[:2])
+    assert archive.users_cover_posts(db, 1, 0)

@@ -43,9 +43,9 @@ DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a fail
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 # default 5 MB: how far the crawl may run ahead of its item pipelines (the MongoDB writer), in
-# response bytes. At 500 kB (about 7 thread pages) a kill -9 loses at most that much fetched but
-# unwritten work, and memory stays small when the database is slower than the site.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 500_000
+# response bytes. At 250 kB (three or four thread pages) a kill -9 loses at most that much fetched
+# but unwritten work, and memory stays small when the database is slower than the site.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
 # Listed threads crawled at once (tlcrawl's own; see the spider's _dispatch): enough to keep
 # CONCURRENT_REQUESTS_PER_DOMAIN busy on one-page threads, few enough that an interrupted crawl
 # re-fetches little and memory holds few threads.

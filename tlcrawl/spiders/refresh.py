@@ -33,17 +33,20 @@ def is_unchanged(stored: StoredThread | None, row: IndexRow) -> bool:
     return stored.replies == row.replies and same_last
 
 
-def resume_page(stored: StoredThread | None, live_posts: int) -> int:
-    """The page of the last stored post, or the page after the checkpoint if that comes first
-    (1: fetch the whole thread).
+def resume_page(stored: StoredThread | None, live_posts: int, users_stored: bool) -> int:
+    """The page of the last stored post (1: fetch the whole thread).
 
     Posts are written in page order, so the stored ones are the thread's first `live_posts` (the
-    check at that page catches a gap). But only the checkpoint's pages are known to have their
-    users stored too, and no gap from lost writes: pages after it are released again.
+    check at that page catches a gap). The checkpoint's pages are known to have their users
+    stored too; pages after it are released again unless `users_stored` says their posts' users
+    are there (a crash between a page's posts and its users).
     """
     if stored is None or live_posts == 0:
         return 1
-    return max(1, min(page_of(live_posts), (stored.pages_stored or 0) + 1))
+    last = page_of(live_posts)
+    if users_stored:
+        return last
+    return max(1, min(last, (stored.pages_stored or 0) + 1))
 
 
 def plan_thread(
@@ -56,7 +59,14 @@ def plan_thread(
         recheck = archive.first_position_since(db, row.thread_id, recheck_since)
     if not changed and recheck is None:
         return None
-    page = resume_page(stored, archive.count_live_posts(db, row.thread_id)) if changed else None
+    page = None
+    if changed:
+        live = archive.count_live_posts(db, row.thread_id)
+        checkpoint = (stored.pages_stored or 0) if stored else 0
+        users_stored = page_of(live) > checkpoint + 1 and archive.users_cover_posts(
+            db, row.thread_id, checkpoint * POSTS_PER_PAGE
+        )
+        page = resume_page(stored, live, users_stored)
     if recheck is not None:
         page = min(page or page_of(recheck), page_of(recheck))
     if row.replies is not None:  # the thread may have shrunk since (deletions)

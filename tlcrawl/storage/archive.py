@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pymongo import ASCENDING, DESCENDING
 from pymongo.database import Database
 
-from tlcrawl.storage.schema import FORUMS, POSTS, THREADS
+from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, USERS
 
 LIVE = {"deleted_at": None}
 
@@ -76,6 +76,29 @@ def live_posts(db: Database, thread_id: int, skip: int, limit: int) -> list[Stor
         .limit(limit)
     )
     return [StoredPost(doc["_id"], doc["number"]) for doc in cursor]
+
+
+def users_cover_posts(db: Database, thread_id: int, skip: int) -> bool:
+    """Whether the users stored summarise the thread's live posts after the first `skip`: each
+    author's first and last post times span theirs (users are written after their posts, so a
+    crash may have stored posts whose users it lost)."""
+    cursor = (
+        db[POSTS]
+        .find({"thread_id": thread_id, **LIVE}, {"author": 1, "posted_at": 1})
+        .sort("number", ASCENDING)
+        .skip(skip)
+    )
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for post in cursor:
+        first, last = spans.get(post["author"], (post["posted_at"], post["posted_at"]))
+        spans[post["author"]] = (min(first, post["posted_at"]), max(last, post["posted_at"]))
+    users = {doc["_id"]: doc for doc in db[USERS].find({"_id": {"$in": list(spans)}})}
+    return all(
+        author in users
+        and (users[author].get("first_post_at") or last) <= first
+        and (users[author].get("last_post_at") or first) >= last
+        for author, (first, last) in spans.items()
+    )
 
 
 def live_ids_from(db: Database, thread_id: int, number: int | None) -> set[int]:
