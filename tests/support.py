@@ -1,13 +1,17 @@
 """Helpers shared by the test modules (fixtures live in conftest.py, crawls in tests/crawling.py).
 
 - `replica_truth`: the replica's ground truth, from its own command line (independent of tlcrawl).
-- `make_post`: a PostItem with every required field, for storage and writer tests.
+- `make_post`: a PostItem with every required field, for storage and writer tests; `write`: items
+  through one flush of the writer.
+- `walk`: a post's quotes depth first.
+- `mongo_outage`: a MongoDB server that goes away mid-crawl and comes back (same port and data).
 - The seed thread's golden quote parents (tests/files/golden/seed_quotes.json), in the three
   shapes tests compare with: the quote tree, parents depth first, and `reply_to`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -15,9 +19,15 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from tests.servers import ROOT
+from twisted.internet import reactor, threads
+from twisted.internet.defer import Deferred
+
+from tests.servers import ROOT, RunningServer, start_mongo
 from tlcrawl.items import PostItem
 from tlcrawl.parsing.post_body import content_hash
+from tlcrawl.storage.deadletter import DeadLetterFile
+from tlcrawl.storage.documents import item_to_document
+from tlcrawl.storage.writer import FlushResult, write_batch
 
 GOLDEN = Path(__file__).parent / "files" / "golden"
 T0 = datetime(2023, 12, 6, 2, 50, tzinfo=UTC)  # when make_post's posts start
@@ -93,3 +103,60 @@ def seed_reply_to() -> dict[int, list[int]]:
         for number, quotes in seed_quote_tree().items()
     }
     return {number: parents for number, parents in direct.items() if parents}
+
+
+class MongoOutage:
+    """A MongoDB server stopped `after` seconds in and started again (same port, same data)
+    `downtime` seconds later. `url` is its address; `await back()` the restarted server."""
+
+    def __init__(self, directory: Path, after: float, downtime: float):
+        self.storage, self.log = directory / "db", directory / "mongo.log"
+        self.server = start_mongo(self.storage, self.log)
+        self.url = self.server.url
+        self.restarted: RunningServer | None = None
+        self._back: Deferred = Deferred()
+        reactor.callLater(after, self._stop, downtime)
+
+    def _stop(self, downtime: float) -> None:
+        self.server.stop()
+        reactor.callLater(downtime, self._restart)
+
+    def _restart(self) -> None:
+        port = int(self.url.rsplit(":", 1)[1].strip("/"))
+        threads.deferToThread(start_mongo, self.storage, self.log, port).chainDeferred(self._back)
+
+    async def back(self) -> RunningServer:
+        if self.restarted is None:
+            self.restarted = await self._back
+        return self.restarted
+
+
+@contextlib.asynccontextmanager
+async def mongo_outage(directory: Path, after: float, downtime: float):
+    """A MongoOutage; both servers are stopped at the end, also when the test failed early."""
+    outage = MongoOutage(directory, after, downtime)
+    try:
+        yield outage
+    finally:
+        outage.server.stop()
+        with contextlib.suppress(Exception):  # never leave the restarted server behind
+            (await outage.back()).stop()
+
+
+def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
+    """Write `items` as one flush of the writer would; return its FlushResult."""
+    batch: dict = {}
+    for item in items:
+        kind, doc = item_to_document(item)
+        batch.setdefault(kind, {})[doc["_id"]] = doc
+    result = FlushResult()
+    unused = DeadLetterFile("/nonexistent/never-written.jsonl")
+    write_batch(db, batch, result, dead or unused, set())
+    return result
+
+
+def walk(quotes: list[dict]):
+    """Quotes depth first: a quote, then the quotes nested in it."""
+    for quote in quotes:
+        yield quote
+        yield from walk(quote.get("quotes") or [])

@@ -3,16 +3,12 @@ repairs completely: no thread is marked stored while any of its posts is missing
 
 from __future__ import annotations
 
-import contextlib
-
 import pymongo
 import pytest_twisted
 
 from tests.crawling import run_crawl
-from tests.servers import running, start_mongo, start_replica
-from tests.support import replica_truth
-from tests.test_e2e_mongo import _outage
-from tests.test_e2e_quotes import walk
+from tests.servers import running, start_replica
+from tests.support import mongo_outage, replica_truth, walk
 from tests.truth import RESOLUTION, by_type, differences
 
 HARSH = (
@@ -80,13 +76,9 @@ async def test_after_an_outage_that_dead_letters_writes_one_incremental_crawl_co
 ):
     with running(start_replica(tmp_path / "replica.log", *FORUM, "--slow-rate", "0.3")) as site:
         truth = replica_truth(*FORUM, base_url=site.url)
-        storage, log = tmp_path / "db", tmp_path / "mongo.log"
-        mongo = start_mongo(storage, log)
-        back = _outage(mongo, storage, log, after=1.0, downtime=4.0)
-        restarted = None
-        try:
+        async with mongo_outage(tmp_path, after=1.0, downtime=4.0) as outage:
             settings = {
-                "MONGODB_URI": mongo.url + "?serverSelectionTimeoutMS=500",
+                "MONGODB_URI": outage.url + "?serverSelectionTimeoutMS=500",
                 "MONGODB_DATABASE": "healed",
                 "MONGODB_FLUSH_SECONDS": 0.25,
                 "MONGODB_BATCH_SIZE": 50,
@@ -94,7 +86,7 @@ async def test_after_an_outage_that_dead_letters_writes_one_incremental_crawl_co
                 "MONGODB_DEAD_LETTER_PATH": str(tmp_path / "dead.jsonl"),
             }
             first = await run_crawl(settings, base_url=site.url)
-            restarted = await back
+            restarted = await outage.back()
             assert first.stats.get("mongodb/dead_letter", 0) > 0
             client = pymongo.MongoClient(restarted.url, tz_aware=True)
             db = client["healed"]
@@ -107,10 +99,3 @@ async def test_after_an_outage_that_dead_letters_writes_one_incremental_crawl_co
             healed = _parents({doc["_id"]: doc for doc in db.posts.find()})
             assert healed == await _clean_parents(tmp_path)
             client.close()
-        finally:
-            mongo.stop()
-            if restarted is None:
-                with contextlib.suppress(Exception):
-                    restarted = await back
-            if restarted is not None:
-                restarted.stop()

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pymongo
 import pytest_twisted
-from twisted.internet import reactor, threads
-from twisted.internet.defer import Deferred
 
 from tests.crawling import run_crawl
-from tests.servers import start_mongo
-from tests.support import replica_truth
+from tests.support import mongo_outage, replica_truth
 from tests.truth import RESOLUTION, by_type, differences
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
@@ -87,40 +82,19 @@ async def test_an_edited_post_updates_in_place_and_keeps_its_history(
     ).get("history")
 
 
-def _outage(server, storage, log, after: float, downtime: float) -> Deferred:
-    """Stop the database `after` seconds into the crawl, start it again (same port, same data)
-    `downtime` seconds later; the Deferred fires with the restarted server."""
-    port = int(server.url.rsplit(":", 1)[1].strip("/"))
-    back = Deferred()
-
-    def outage():
-        server.stop()
-        reactor.callLater(downtime, restart)
-
-    def restart():
-        threads.deferToThread(start_mongo, storage, log, port).chainDeferred(back)
-
-    reactor.callLater(after, outage)
-    return back
-
-
 @pytest_twisted.ensureDeferred
 async def test_database_outage_mid_crawl_loses_nothing(replica, tmp_path):
     # The games forum holds the 105-page thread: the crawl outlasts the outage by far.
     options = ("--forums", "1", "--threads-per-forum", "12", "--slow-rate", "0.3")
     server = replica(*options)
     truth = replica_truth(*options, base_url=server.url)
-    storage, log = tmp_path / "db", tmp_path / "mongo.log"
-    mongo = start_mongo(storage, log)
-    back = _outage(mongo, storage, log, after=0.5, downtime=3.0)
-    restarted = None
-    try:
+    async with mongo_outage(tmp_path, after=0.5, downtime=3.0) as outage:
         # Short server selection: the outage shows as retried flushes, not one long wait.
-        settings = _mongo_settings(mongo.url + "?serverSelectionTimeoutMS=1000", "outage")
+        settings = _mongo_settings(outage.url + "?serverSelectionTimeoutMS=1000", "outage")
         settings["MONGODB_FLUSH_SECONDS"] = 0.5
         settings["MONGODB_BATCH_SIZE"] = 50
         result = await run_crawl(settings, base_url=server.url, forums="games")
-        restarted = await back
+        restarted = await outage.back()
         assert result.stats.get("mongodb/retries", 0) > 0, "writes failed during the crawl"
         assert result.stats.get("mongodb/dead_letter", 0) == 0
         client = pymongo.MongoClient(restarted.url, tz_aware=True)
@@ -128,13 +102,6 @@ async def test_database_outage_mid_crawl_loses_nothing(replica, tmp_path):
         expected = {k: v for k, v in by_type(truth, "post").items() if v["forum"] == "games"}
         assert set(stored) == set(expected)
         client.close()
-    finally:
-        mongo.stop()
-        if restarted is None:  # the test failed early: still never leave the restart behind
-            with contextlib.suppress(Exception):
-                restarted = await back
-        if restarted is not None:
-            restarted.stop()
 
 
 @pytest_twisted.ensureDeferred

@@ -8,18 +8,11 @@ import pytest
 import pytest_twisted
 
 from tests.crawling import run_crawl
-from tests.support import replica_truth, seed_quote_parents
+from tests.support import replica_truth, seed_quote_parents, walk
 from tests.truth import by_type, seed_thread
 
 # Enough threads for well over 1,000 quotes whose parent exists.
 QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
-
-
-def walk(quotes: list[dict]) -> Iterator[dict]:
-    """Quotes depth first: a quote, then the quotes nested in it."""
-    for quote in quotes:
-        yield quote
-        yield from walk(quote.get("quotes") or [])
 
 
 def pair_quotes(truth_posts: dict, crawled_posts: dict) -> Iterator[tuple[dict, dict]]:

@@ -13,8 +13,7 @@ from tests.crawling import run_crawl
 from tests.fakeforum import build_forum
 from tests.fakeforum.changes import changes, page_slots
 from tests.servers import running, start_replica
-from tests.support import replica_truth
-from tests.test_e2e_quotes import walk
+from tests.support import replica_truth, walk
 from tests.truth import RESOLUTION, by_type, differences
 
 SIZE = ("--forums", "2", "--threads-per-forum", "30")

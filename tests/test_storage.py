@@ -7,7 +7,7 @@ import sys
 from datetime import timedelta
 
 from tests.servers import ROOT
-from tests.support import T0, make_post
+from tests.support import T0, make_post, write
 from tlcrawl.items import ThreadItem, UserItem
 from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.client import mask_uri
@@ -15,19 +15,6 @@ from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.replay import replay
 from tlcrawl.storage.schema import ensure_indexes, server_supports_text_index
-from tlcrawl.storage.writer import Batch, FlushResult, write_batch
-
-
-def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
-    batch: Batch = {}
-    for item in items:
-        collection, doc = item_to_document(item)
-        batch.setdefault(collection, {})[doc["_id"]] = doc
-    result = FlushResult()
-    write_batch(
-        db, batch, result, dead or DeadLetterFile("/nonexistent/never-written.jsonl"), set()
-    )
-    return result
 
 
 def test_indexes_are_created_once_and_text_index_is_detected(mongo_client, mongo_db_name):

@@ -11,7 +11,7 @@ import pymongo
 from pymongo import monitoring
 
 from tests.servers import ROOT
-from tests.test_storage import make_post, write
+from tests.support import make_post, write
 from tlcrawl.items import PostDeletedItem, ThreadItem, ThreadProgressItem, UserItem
 from tlcrawl.storage import archive
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
