@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -219,6 +220,7 @@ def test_a_crawl_that_lost_pages_exits_1_and_notifies(replica, tmp_path):
     assert "Traceback" not in process.stderr
     assert "secret-token" not in process.stderr
     assert last_line(process).startswith("tlcrawl: the crawl failed its checks: ")
+    assert re.search(r"\(lost: \d+ posts, \d+ thread pages", last_line(process)), last_line(process)
     (message,) = _Receiver.received
     assert message["exit_code"] == 1
     assert "the crawl failed its checks" in message["text"]

@@ -45,6 +45,21 @@ def failed_checks(stats: Mapping[str, Any]) -> list[str]:
     )
 
 
+# What a crawl did not store, as the spider counts it: (stat, what it counts).
+LOSSES = (
+    ("threads/posts_missing", "posts"),
+    ("posts/missing_field", "unreadable posts"),
+    ("thread_page/failed", "thread pages"),
+    ("index/failed", "index pages"),
+    ("threads/incomplete", "threads incomplete"),
+)
+
+
+def losses(stats: Mapping[str, Any]) -> str:
+    """How much the crawl did not store, e.g. `240 posts, 12 thread pages, 3 threads incomplete`."""
+    return ", ".join(f"{stats[key]} {what}" for key, what in LOSSES if stats.get(key))
+
+
 def crawl_verdict(
     stats: Mapping[str, Any], expected_finish_reasons: tuple[str, ...] = ("finished",)
 ) -> Verdict:
@@ -61,7 +76,11 @@ def crawl_verdict(
     report = f"; see {stats[REPORT_STAT]}" if stats.get(REPORT_STAT) else ""
     failed = failed_checks(stats)
     if failed:
-        return Verdict(CHECKS_FAILED, f"the crawl failed its checks: {', '.join(failed)}{report}")
+        lost = losses(stats)
+        lost = f" (lost: {lost}; the next `-a incremental=1` crawl fetches them)" if lost else ""
+        return Verdict(
+            CHECKS_FAILED, f"the crawl failed its checks: {', '.join(failed)}{lost}{report}"
+        )
     reason = stats.get("finish_reason")
     if reason not in expected_finish_reasons:
         return Verdict(CHECKS_FAILED, f"the crawl did not finish: finish_reason={reason}{report}")
