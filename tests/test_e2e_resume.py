@@ -3,6 +3,10 @@ equal to a clean crawl's, at little more than a clean crawl's requests."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 from tests.process_crawls import kill_when, requests_made, start_crawl
 from tests.support import replica_truth
 from tests.truth import by_type
@@ -89,3 +93,34 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
     assert thread_pages <= RESUME_BUDGET * clean["thread_pages"]
     for name in (clean_db, resumed_db):
         mongo_client.drop_database(name)
+
+
+def test_ctrl_c_exits_1_saying_what_is_left_and_the_resume_completes_the_archive(
+    replica, mongo_server, mongo_client, tmp_path
+):
+    server = replica(*FORUM)
+    truth_posts = by_type(replica_truth(*FORUM, base_url=server.url), "post")
+    database = f"ctrlc_{tmp_path.name}"[:60]
+    settings = {
+        "MONGODB_URI": mongo_server.url,
+        "MONGODB_DATABASE": database,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "4",
+    }
+    process = start_crawl(tmp_path / "interrupted.log", settings, base_url=server.url)
+    posts = mongo_client[database].posts
+    deadline = time.monotonic() + 120
+    while posts.estimated_document_count() < len(truth_posts) // 4:
+        assert process.poll() is None and time.monotonic() < deadline, "ended before Ctrl-C"
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C in a terminal: once, a graceful stop
+    _, stderr = process.communicate(timeout=120)
+    last = stderr.decode().strip().splitlines()[-1]
+    assert process.returncode == 1, last
+    assert last.startswith("tlcrawl: the crawl failed its checks: finish_reason"), last
+    assert "-a incremental=1" in last
+    assert "Traceback" not in stderr.decode()
+
+    _run(tmp_path / "resumed.log", settings, base_url=server.url, incremental="1")
+    assert {doc["_id"] for doc in posts.find({}, {"_id": 1})} == set(truth_posts)
+    assert mongo_client[database].threads.count_documents({"complete": False}) == 0
+    mongo_client.drop_database(database)
