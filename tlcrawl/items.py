@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, USERS
+from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, TOMBSTONES, USERS
 
 
 @dataclass
@@ -114,13 +114,14 @@ class UserItem:
     last_post_at: datetime | None = None
 
 
-# The MongoDB collection each item type is written to.
+# Where the writer files each item type: its MongoDB collection, or TOMBSTONES (an update of
+# `posts`, never an insert).
 COLLECTIONS: dict[type, str] = {
     ForumItem: FORUMS,
     ThreadItem: THREADS,
     ThreadProgressItem: THREADS,
     PostItem: POSTS,
-    PostDeletedItem: POSTS,
+    PostDeletedItem: TOMBSTONES,
     UserItem: USERS,
 }
 

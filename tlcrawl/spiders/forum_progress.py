@@ -24,6 +24,30 @@ class ForumProgress:
     clean: bool = True  # no failed page, no limit cut the pass short
     threads_listed: int = 0  # rows of the index pages read so far
     rows_per_page: int = 0  # rows on a full index page (stickies aside), once seen
+    synced: bool = False  # the sync mark was given
+
+    def page_read(self, page: int, pages: int | None, rows: int, changed: bool) -> None:
+        """Index page `page` was read (`pages`: its pager's count, None if unreadable); it listed
+        `rows` threads, and `changed` says whether one of them (stickies aside) changed."""
+        self.reading = False
+        self.next_page = page + 1
+        if pages is not None:
+            self.last_page = pages
+        self.more = self.more and (self.reads_all or changed)
+        self.threads_listed += rows
+        self.rows_per_page = max(self.rows_per_page, rows)
+
+    def page_failed(self, page: int) -> None:
+        """Index page `page` could not be read: read on past it; its threads wait."""
+        self.reading, self.clean = False, False
+        self.next_page = max(self.next_page, page + 1)
+
+    def mark_synced(self) -> bool:
+        """True once, when every page is read and every listed thread stored complete."""
+        if self.synced or not (self.done and self.clean):
+            return False
+        self.synced = True
+        return True
 
     @property
     def threads_expected(self) -> int:

@@ -117,7 +117,7 @@ class ThreadsSpider(scrapy.Spider):
         self.threads_scheduled = 0
         self.threads_seen: set[int] = set()  # ids only: a finished thread's state is freed
         # Listed threads waiting to start, and how many have started and not finished.
-        self.waiting: deque[tuple[IndexRow, RefreshPlan, ForumProgress | None]] = deque()
+        self.waiting: deque[tuple[IndexRow, RefreshPlan]] = deque()
         self.active = 0
         self.site_now: datetime | None = None  # the newest last post seen: the site's clock
 
@@ -236,9 +236,10 @@ class ThreadsSpider(scrapy.Spider):
         if not index.rows:
             self._problem("index/no_rows", response.url, "subforum index page lists no threads")
         progress = self.forums.get(response.meta.get("forum", index.forum))
+        page = response.meta.get("index_page", index.page)
         if index.error and progress is not None:  # unreadable: its threads wait for a later crawl
             self.crawler.stats.inc_value("index/failed")
-            progress.clean = False
+            progress.page_failed(page)
         rows = [row for row in index.rows if row.thread_id not in self.threads_seen]
         self._advance_clock(rows)
         plans = await self._plans(rows, response.url)
@@ -251,10 +252,11 @@ class ThreadsSpider(scrapy.Spider):
             changed = changed or not row.sticky
             self._enqueue_thread(row, plan, progress)
         if progress is not None:
-            self._index_page_read(progress, response.meta.get("index_page", index.page), index)
-            progress.more = progress.more and (progress.reads_all or changed)
-            progress.threads_listed += len(index.rows)
-            progress.rows_per_page = max(progress.rows_per_page, len(index.rows))
+            pages = None if index.error else index.pages
+            limit = self.max_index_pages
+            if pages is not None and limit is not None and limit < pages:
+                pages, progress.clean = limit, False  # the pass never covers the whole index
+            progress.page_read(page, pages, len(index.rows), changed)
             if not self.incremental:  # for the progress line's estimate of the time left
                 expected = sum(forum.threads_expected for forum in self.forums.values())
                 self.crawler.stats.set_value("threads/expected", expected)
@@ -263,23 +265,12 @@ class ThreadsSpider(scrapy.Spider):
         for item in self._forum_synced(progress):
             yield item
 
-    def _index_page_read(self, progress: ForumProgress, page: int, index) -> None:
-        progress.reading = False
-        progress.next_page = page + 1
-        if index.error:  # no pager read: keep what earlier pages said
-            return
-        last = index.pages
-        if self.max_index_pages is not None and self.max_index_pages < last:
-            last, progress.clean = self.max_index_pages, False  # the pass never covers it all
-        progress.last_page = last
-
     def on_index_page_error(self, failure: Failure):
         request = failure.request
         self._problem("index/failed", request.url, f"gave up: {failure.getErrorMessage()}")
         progress = self.forums.get(request.meta.get("forum"))
-        if progress is not None:  # read on past it: its threads wait for the next crawl
-            progress.reading, progress.clean = False, False
-            progress.next_page = request.meta["index_page"] + 1
+        if progress is not None:
+            progress.page_failed(request.meta["index_page"])
         yield from self._dispatch()
         yield from self._forum_synced(progress)
 
@@ -311,14 +302,14 @@ class ThreadsSpider(scrapy.Spider):
         self.crawler.stats.inc_value("threads/known")
         if progress is not None:
             progress.threads_pending.add(row.thread_id)
-        self.waiting.append((row, plan, progress))
+        self.waiting.append((row, plan))
 
     def _dispatch(self) -> Iterator[scrapy.Request]:
         """Start waiting threads while fewer than TLCRAWL_THREADS_IN_FLIGHT are in flight; read
         the next index page of each forum when few threads wait. Called whenever a thread ends or
         an index page is read: what a crash can cost is bounded by the threads in flight."""
         while self.waiting and self.active < self.threads_in_flight:
-            row, plan, _ = self.waiting.popleft()
+            row, plan = self.waiting.popleft()
             self.active += 1
             self.crawler.stats.max_value("threads/max_in_flight", self.active)
             self.threads[row.thread_id] = ThreadState(
@@ -344,8 +335,7 @@ class ThreadsSpider(scrapy.Spider):
             progress.threads_pending.discard(state.thread_id)
 
     def _forum_synced(self, progress: ForumProgress | None) -> Iterator[ForumItem]:
-        if progress is not None and progress.done and progress.clean:
-            progress.clean = False  # once
+        if progress is not None and progress.mark_synced():
             self.crawler.stats.inc_value("forums/synced")
             yield replace(progress.item, synced_at=datetime.now(UTC))
 
@@ -382,12 +372,8 @@ class ThreadsSpider(scrapy.Spider):
         page = response.meta.get("thread_page", parsed.page)
         if parsed.error:  # nothing on it could be read: a failed page, not an empty one
             self.crawler.stats.inc_value("thread_page/unreadable")
-            if not state.started:
-                for output in self._drop_unstarted(state):
-                    yield output
-            else:
-                async for output in self._release(state, state.fail_page(page)):
-                    yield output
+            async for output in self._page_lost(state, page):
+                yield output
             return
         if not state.started:
             state.source = source_of(response.meta)
@@ -479,10 +465,6 @@ class ThreadsSpider(scrapy.Spider):
         state = self.threads.get(ref.thread_id) if ref else None
         if state is None:
             return
-        if not state.started:  # its first page never came: nothing is known beyond the row
-            for output in self._drop_unstarted(state):
-                yield output
-            return
         if request.meta.get("probe") and state.search is not None:  # fetch it all instead
             state.search = None
             for output in self._whole_thread(state):
@@ -491,19 +473,25 @@ class ThreadsSpider(scrapy.Spider):
         partial = state.partial.pop(page, None)
         if partial is not None:  # a refetch of a cut-short page failed: keep its whole posts
             state.incomplete = state.uncertain = True
-            released = state.add_page(page, partial)
-        else:
-            released = state.fail_page(page)
-        async for item in self._release(state, released):
-            yield item
+            async for item in self._release(state, state.add_page(page, partial)):
+                yield item
+            return
+        async for output in self._page_lost(state, page):
+            yield output
 
-    def _drop_unstarted(self, state: ThreadState) -> Iterator:
+    async def _page_lost(self, state: ThreadState, page: int):
+        """A page that failed for good: the thread goes on without it, or, if its first page
+        never came (nothing is known beyond the index row), is given up for this crawl."""
+        if state.started:
+            async for output in self._release(state, state.fail_page(page)):
+                yield output
+            return
         del self.threads[state.thread_id]
         self.crawler.stats.inc_value("threads/incomplete")
         state.incomplete = True
         self._thread_ended(state)
-        yield from self._dispatch()
-        yield from self._forum_synced(self.forums.get(state.forum or ""))
+        for output in [*self._dispatch(), *self._forum_synced(self.forums.get(state.forum or ""))]:
+            yield output
 
     def _thread_state(self, parsed: ThreadPage) -> ThreadState | None:
         """The thread's state; None for a page of a thread this crawl has finished already."""

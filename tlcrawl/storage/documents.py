@@ -30,7 +30,7 @@ import bson
 from itemadapter import ItemAdapter
 from pymongo import UpdateOne
 
-from tlcrawl.items import COLLECTIONS, PostDeletedItem
+from tlcrawl.items import COLLECTIONS
 from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, TOMBSTONES, USERS
 
@@ -45,8 +45,6 @@ MAX_DOCUMENT_BYTES = 15 * 1024 * 1024
 
 def item_to_document(item: Any) -> tuple[str, Document]:
     """The writer's batch key for an item and its document (a copy: later changes don't leak)."""
-    if isinstance(item, PostDeletedItem):
-        return TOMBSTONES, ItemAdapter(item).asdict()
     collection = COLLECTIONS.get(type(item))
     if collection is None:
         raise TypeError(f"no MongoDB collection for {type(item).__name__}")
