@@ -13,7 +13,8 @@ CHROMIUM := /usr/lib/chromium/chromium-headless-shell
 setup: system-deps venv mongo-env
 
 # Debian packages: the browser for scrapy-playwright (never `playwright install`: it downloads),
-# graphviz for `tlcrawl graph`, curl for the Scrapyd schedule script, wget for the WARC tests.
+# graphviz for `tlcrawl graph`, curl for deploy/README.md's Scrapyd API examples, wget for the
+# WARC tests (a WARC written by another tool).
 system-deps: $(CHROMIUM) /usr/bin/dot /usr/bin/curl /usr/bin/wget python-venv-support
 $(CHROMIUM) /usr/bin/dot /usr/bin/curl /usr/bin/wget:
 	apt-get update -qq
