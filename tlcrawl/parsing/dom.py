@@ -24,16 +24,16 @@ _NUMBER = re.compile(r"[0-9]{1,18}")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
-def load_html(html: str | bytes) -> HtmlElement:
-    """The document's root element; never raises (lxml recovers truncated or broken HTML).
+def as_text(html: str | bytes) -> str:
+    """Bytes decoded as UTF-8, the site's encoding, so a missing charset declaration cannot make
+    libxml2 guess Latin-1."""
+    return html.decode("utf-8", errors="replace") if isinstance(html, bytes) else html
 
-    Bytes are decoded as UTF-8, the site's encoding, so a missing charset declaration
-    cannot make libxml2 guess Latin-1.
-    """
-    if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
+
+def load_html(html: str | bytes) -> HtmlElement:
+    """The document's root element; never raises (lxml recovers truncated or broken HTML)."""
     # lxml refuses text that declares an encoding: the declaration means nothing once decoded.
-    html = _XML_DECLARATION.sub("", html, count=1)
+    html = _XML_DECLARATION.sub("", as_text(html), count=1)
     try:
         root = etree.fromstring(html, _PARSER)
     except (etree.LxmlError, ValueError):  # unencodable document

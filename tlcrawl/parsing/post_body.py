@@ -5,10 +5,12 @@ the markup in ../shared/reference/tlnet-markup.md. Elements are found by class, 
 patterns, never by nesting, because the replica varies wrappers and attribute order.
 
 `extract_body` works on the body's element in the page's own tree (one parse per page) and
-CONSUMES it: to let libxml2 do the text walk in C, it removes the elements whose text does not
-count and marks line breaks with a separator character, then reads the text content once per
-container. Quotes are read innermost first and removed, so each container's text is its own.
-Serialise the element (the stored `html`) before extracting.
+CONSUMES it. Line breaks come from the page source: `mark_blocks` puts BREAK before every block
+tag before the page is parsed, so libxml2 reads each container's text, breaks included, in C (a
+Python walk setting a separator on every block cost more than all other fields of a post). The
+elements whose text does not count are removed, and quotes are read innermost first and removed,
+so each container's text is its own. Serialise the element (the stored `html`, BREAK stripped)
+before extracting.
 """
 
 from __future__ import annotations
@@ -32,16 +34,24 @@ _BLOCK_TAGS = (
     *("br", "p", "div", "li", "ul", "ol", "blockquote", "hr", "tr", "table", "center", "pre"),
     *("h1", "h2", "h3", "h4", "h5", "h6", "section", "article"),
 )
-_BLOCKS = frozenset(_BLOCK_TAGS)
-_VOID_BLOCKS = frozenset({"br", "hr"})
-_LEFT_OUT_TAGS = ("script", "style", "img", "iframe", "a")  # rule 1 (quotes, edit notes aside)
+_LEFT_OUT_TAGS = ("script", "style", "img", "iframe")  # rule 1, with toggles, quotes, edit notes
 _QUOTE_HEADER = re.compile(r"^On (\w+ \d{1,2} \d{4} \d{1,2}:\d{2}) (.+) wrote:$")
 _EDIT_NOTE = re.compile(r"^Last edit(?:ed)?:\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$", re.I)
 _SMILEY = "/smilies/"
 # XML-incompatible characters: lxml refuses them as a fragment's leading text.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# Private-use characters, none of which the forum's markup uses: one not in the text marks breaks.
-_SEPARATORS = [chr(c) for c in range(0xE000, 0xF900)]
+
+# The line-break mark: PARAGRAPH SEPARATOR is whitespace to str.split, so every other text read
+# (titles, header fields: dom.text_of) sees a plain space. One already in the page, or written as
+# a character reference, is made a space first: whitespace to the text rules either way.
+BREAK = "\u2029"
+_BLOCK_NAMES = "|".join(_BLOCK_TAGS)
+# The `<` of `<br>`, `<p class=...>`, `</p>`: lower case, as the forum writes tags, or any case.
+_BLOCK_TAG = re.compile(rf"<(?=/?(?:{_BLOCK_NAMES})(?![\w:.-]))")
+_ANY_CASE_BLOCK_TAG = re.compile(rf"<(?=/?(?i:{_BLOCK_NAMES})(?![\w:.-]))")  # twice as slow
+_UPPER_CASE_TAG = re.compile(r"</?[A-Z]")
+_NORMALIZED_TEXT = etree.XPath("normalize-space()")  # squashes ASCII whitespace only
+_BREAK_IN_SOURCE = re.compile(r"\u2029|&#(?:0*8233(?![0-9])|[xX]0*2029(?![0-9a-fA-F]));?")
 
 
 @dataclass
@@ -80,6 +90,19 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def mark_blocks(html: str) -> str:
+    """`html` with BREAK before every block tag: parse this, then read text with extract_*."""
+    if BREAK in html or "&#" in html:
+        html = _BREAK_IN_SOURCE.sub(" ", html)
+    pattern = _ANY_CASE_BLOCK_TAG if _UPPER_CASE_TAG.search(html) else _BLOCK_TAG
+    return pattern.sub(BREAK + "<", html)
+
+
+def unmark(html: str) -> str:
+    """Serialised HTML of a marked tree as the page wrote it."""
+    return html.replace(BREAK, "")
+
+
 def parse_body(html: str, base_url: str) -> Body:
     """The fields of a post body given as its inner HTML (`article.forumPost > section`)."""
     root = _fragment(html)
@@ -93,12 +116,11 @@ def text_of(html: str | None) -> str:
 
 
 def extract_body(container: Any, base_url: str) -> Body:
-    """All fields of the body `container` (its element in any tree), which this consumes."""
-    separator, notes = _prepare(container)
-    quotes = _extract_quotes(container, separator, notes)
-    own = list(container.iter("a", "img", "iframe"))  # quotes are gone: what is left is own
+    """All fields of the body `container` (its element in a marked tree), which this consumes."""
+    quotes = _extract_quotes(container)
+    own = _parts(container)  # quotes are gone: what is left is the post's own
     return Body(
-        text=_flatten(container, separator, notes),
+        text=_text(container, own),
         quotes=quotes,
         links=_urls(base_url, (el.get("href") for el in own if el.tag == "a"), _is_link),
         images=_urls(base_url, (el.get("src") for el in own if el.tag == "img"), _is_image),
@@ -107,8 +129,8 @@ def extract_body(container: Any, base_url: str) -> Body:
 
 
 def extract_text(container: Any) -> str:
-    """Text of `container` with its quotes kept as text (a signature), consuming it."""
-    return _flatten(container, *_prepare(container))
+    """Text of `container` (in a marked tree) with its quotes kept as text, consuming it."""
+    return _text(container, _parts(container))
 
 
 # --- tree helpers -------------------------------------------------------------------------------
@@ -118,7 +140,7 @@ def _fragment(html: str) -> Any | None:
     if not html or not html.strip():
         return None
     try:
-        return lxml.html.fragment_fromstring(html, create_parent="div")
+        return lxml.html.fragment_fromstring(mark_blocks(html), create_parent="div")
     except ValueError:  # a control character in the leading text: whitespace to the text rules
         return _fragment(_CONTROL.sub(" ", html)) if _CONTROL.search(html) else None
     except etree.ParserError:
@@ -129,39 +151,21 @@ def _is_quote(el: Any) -> bool:
     return el.tag == "div" and "quote" in (el.get("class") or "").split()
 
 
-def _prepare(container: Any) -> tuple[str, set[Any]]:
-    """Before anything is removed: a character that does not occur in the container's text, to
-    mark line breaks with, and the elements whose whole text is a `Last Edited: …` note (rule 1).
-    """
-    text = string_value(container)
-    separator = next(c for c in _SEPARATORS if c not in text)
-    if "last edit" not in text.lower():
-        return separator, set()
-    notes = {el for el in container.iter() if _EDIT_NOTE.match(_squash(string_value(el)))}
-    return separator, notes
-
-
 def remove(el: Any) -> None:
-    """Remove `el` and its content from the tree, keeping its tail text."""
-    if el.getparent() is not None:
-        _leave_out(el, "")
+    """Remove `el` and its content from the tree, keeping its tail text.
 
-
-def _leave_out(el: Any, separator: str) -> None:
-    """Remove `el` and its content; a removed block still separates the text around it."""
-    parent, previous = el.getparent(), el.getprevious()
+    A removed block still separates the text around it: its leading BREAK is outside it.
+    """
+    parent, previous, tail = el.getparent(), el.getprevious(), el.tail
     if parent is None:
         return
-    tail = (separator * 2 if el.tag in _BLOCKS else "") + (el.tail or "")
-    if not tail:
-        parent.remove(el)
-    elif previous is None:
-        _set_text(parent, "text", (parent.text or "") + tail)
-    else:
-        _set_text(previous, "tail", (previous.tail or "") + tail)
     if tail:
+        if previous is None:
+            _set_text(parent, "text", (parent.text or "") + tail)
+        else:
+            _set_text(previous, "tail", (previous.tail or "") + tail)
         el.tail = None
-        parent.remove(el)
+    parent.remove(el)
 
 
 def _set_text(el: Any, which: str, text: str) -> None:
@@ -174,7 +178,7 @@ def _set_text(el: Any, which: str, text: str) -> None:
 # --- quotes -------------------------------------------------------------------------------------
 
 
-def _extract_quotes(container: Any, separator: str, notes: set[Any]) -> list[Quote]:
+def _extract_quotes(container: Any) -> list[Quote]:
     """The container's quotes, nested ones inside their quote, each removed once read.
 
     Read innermost first (reverse document order) so that a quote's text leaves out its nested
@@ -182,13 +186,15 @@ def _extract_quotes(container: Any, separator: str, notes: set[Any]) -> list[Quo
     quote's div.quote or around it; either way the div.quote is the quote.
     """
     found = [el for el in container.iter("div") if _is_quote(el)]
+    if not found:
+        return []
     owners = {el: _owner(el, container) for el in found}
     nested: dict[Any, list[Quote]] = {el: [] for el in [container, *found]}
     for el in reversed(found):
-        quote = _read_quote(el, separator, notes)
+        quote = _read_quote(el)
         quote.quotes = nested[el][::-1]
         nested[owners[el]].append(quote)
-        _leave_out(el, separator)
+        remove(el)
     return nested[container][::-1]
 
 
@@ -200,11 +206,11 @@ def _owner(el: Any, container: Any) -> Any:
     return container
 
 
-def _read_quote(el: Any, separator: str, notes: set[Any]) -> Quote:
+def _read_quote(el: Any) -> Quote:
     header, author, quoted_at = _header(el)
     if header is not None:
-        _leave_out(header, separator)
-    return Quote(author=author, quoted_at=quoted_at, text=_flatten(el, separator, notes))
+        remove(header)
+    return Quote(author=author, quoted_at=quoted_at, text=_text(el, _parts(el)))
 
 
 def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
@@ -226,44 +232,60 @@ def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
 # --- text rules ---------------------------------------------------------------------------------
 
 
-def _flatten(container: Any, separator: str, notes: set[Any]) -> str:
-    """Rules 1–3 on what is left of `container`: its text, one line per block."""
-    left_out = [el for el in container.iterdescendants(*_LEFT_OUT_TAGS) if _is_left_out(el)]
-    if notes:
-        left_out += [el for el in container.iterdescendants() if el in notes]
-    for el in left_out:
-        _leave_out(el, separator)
-    double = separator + separator
-    for el in container.iterdescendants(*_BLOCK_TAGS):  # a block breaks the line before and after
-        text, tail = el.text, el.tail
-        try:
-            if text is None and el.tag in _VOID_BLOCKS:  # <br>: both breaks go after it
-                el.tail = double + tail if tail else double
-            else:
-                el.text = separator + text if text else separator
-                el.tail = separator + tail if tail else separator
-        except ValueError:  # lxml takes no control characters in new text
-            _set_text(el, "text", separator + (text or ""))
-            _set_text(el, "tail", separator + (tail or ""))
-    return _lines(string_value(container), separator)
+def _parts(container: Any) -> list[Any]:
+    """The descendants the text rules and the media fields look at, in one walk."""
+    return list(container.iterdescendants(*_LEFT_OUT_TAGS, "a"))
 
 
-def _is_left_out(el: Any) -> bool:
-    """Rule 1 for script, style, img, iframe and links: the quote and spoiler toggles."""
-    if el.tag != "a":
-        return True
-    toggle = (el.get("id") or "").startswith("showQuoteLink")
-    return toggle or "toggleShowSpoiler" in (el.get("onclick") or "")
+def _text(container: Any, parts: list[Any]) -> str:
+    """Rules 1–3 on what is left of `container`: its text, one line per block.
 
-
-def _lines(raw: str, separator: str) -> str:
-    """Rule 3 on every line at once: the separator is no whitespace, so str.split keeps it.
-
-    Newlines in the source are plain whitespace in HTML: only elements break lines.
+    `Last Edited: …` notes (rule 1) are looked for only when the text holds one: they are rare.
     """
-    squashed = " ".join(raw.split())
-    squashed = squashed.replace(" " + separator, separator).replace(separator + " ", separator)
-    return "\n".join(filter(None, squashed.split(separator)))
+    for el in parts:
+        if el.tag != "a" or _is_toggle(el):
+            remove(el)
+    text = _lines(container)
+    if "last edit" not in text.lower():
+        return text
+    notes = [el for el in container.iterdescendants() if _is_edit_note(el)]
+    for el in notes:
+        remove(el)
+    return _lines(container) if notes else text
+
+
+def _is_edit_note(el: Any) -> bool:
+    return bool(_EDIT_NOTE.match(_squash(string_value(el))))
+
+
+def _lines(container: Any) -> str:
+    """The container's text, split into lines at the BREAKs, whitespace squashed (rule 3)."""
+    text = _NORMALIZED_TEXT(container)  # ASCII whitespace runs made one space, in C
+    if text.replace(BREAK, "").isprintable():  # no other whitespace left: split at the breaks
+        return "\n".join(filter(None, [line.strip(" ") for line in text.split(BREAK)]))
+    return squash_lines(text, BREAK)  # U+00A0 and the like: str.split's whitespace rules
+
+
+def _is_toggle(link: Any) -> bool:
+    """Rule 1 for links: the quote and spoiler toggles."""
+    toggle = (link.get("id") or "").startswith("showQuoteLink")
+    return toggle or "toggleShowSpoiler" in (link.get("onclick") or "")
+
+
+def squash_lines(text: str, newline: str) -> str:
+    """Rule 3 on every line at once: whitespace runs (U+00A0 included: str.split's whitespace)
+    become one space, lines (split at `newline`) are stripped, empty ones dropped, and joined
+    with "\\n". Newlines in an HTML source are plain whitespace: use newline=BREAK there.
+
+    NUL, no whitespace to str.split, marks the breaks while the whole text is squashed in one go
+    (a line at a time cost as much as extracting the text).
+    """
+    if "\0" in text:  # not from a page (libxml2 text has no NUL): clean line by line
+        lines = (" ".join(line.split()) for line in text.split(newline))
+        return "\n".join(line for line in lines if line)
+    squashed = " ".join(text.replace(newline, "\0").split())
+    squashed = squashed.replace(" \0", "\0").replace("\0 ", "\0")
+    return "\n".join(filter(None, squashed.split("\0")))
 
 
 def _squash(text: str) -> str:

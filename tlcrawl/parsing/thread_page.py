@@ -22,6 +22,7 @@ from lxml.etree import XPath
 from tlcrawl.parsing import times, urls
 from tlcrawl.parsing.dom import (
     HtmlElement,
+    as_text,
     classes,
     current_page_marker,
     find_all,
@@ -39,12 +40,13 @@ from tlcrawl.parsing.post_body import (
     content_hash,
     extract_body,
     extract_text,
+    mark_blocks,
     remove,
+    unmark,
 )
 
 # Per-post queries, compiled once (compiling per call was a third of the parse time). Simple
 # ones are lxml iter calls with a class test (dom.find_all): an XPath call costs more.
-_FIND_NUMBER_LINKS = XPath(".//a[starts-with(normalize-space(), '#')]")
 _FIND_NUMBER_ANYWHERE = XPath(".//*[starts-with(normalize-space(), '#')]")
 _FIND_TEXTS = XPath(".//text()")
 
@@ -118,6 +120,7 @@ class ThreadPage:
 @dataclass
 class _RawPost:
     header: HtmlElement
+    parts: dict[tuple[str, str], list[HtmlElement]]  # the header's index: _header_parts
     article: HtmlElement | None = None
     signature: HtmlElement | None = None
     body: HtmlElement | None = None  # the article's section
@@ -146,7 +149,7 @@ def parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
 
 
 def _parse_thread_page(html: str | bytes, url: str) -> ThreadPage:
-    root = load_html(html)
+    root = load_html(mark_blocks(as_text(html)))  # bodies' line breaks marked: see post_body
     problems: list[str] = []
     ref = thread_ref(url, url)
     if ref is None or ref.canonical_url is None:
@@ -302,7 +305,7 @@ def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
     for element in root.iter("header", "article", "div"):
         part = _post_part(element)
         if part == "header":
-            raw.append(_RawPost(element))
+            raw.append(_RawPost(element, _header_parts(element)))
         elif part == "article":
             if raw and raw[-1].article is None:
                 raw[-1].article = element
@@ -338,7 +341,7 @@ def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[Pars
     found: list[tuple[_RawPost, ParsedPost]] = []
     pairs = _pair_post_parts(root, problems)
     for index, raw in enumerate(pairs, start=1):
-        number = _number(raw.header)
+        number = _number(raw.header, raw.parts["a", ""])
         raw.label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
             found.append((raw, _post(raw, number, base, problems)))
@@ -365,15 +368,16 @@ def _reason(error: Exception) -> str:
 
 
 def _post(raw: _RawPost, number: int | None, base: str, problems: list[str]) -> ParsedPost:
-    header, label = raw.header, raw.label
-    author = _author(header)
+    parts, label = raw.parts, raw.label
+    author = _author(parts)
     if number is None:
         raise PostError("missing post number")
-    post_id, posted_at = _post_link(header)
+    post_id, posted_at = _post_link(parts)
     if raw.article is None:
         raise PostError("missing body")
-    country, post_count = _user_info(header)
-    joined = _joined(header)
+    header_text = text_of(raw.header)
+    country, post_count = _user_info(parts)
+    joined = _joined(parts, header_text)
     if post_count is None:
         problems.append(f"{label}: no post count")
     if joined is None:
@@ -386,11 +390,11 @@ def _post(raw: _RawPost, number: int | None, base: str, problems: list[str]) -> 
         url=urls.post_url(base, post_id),
         profile_url=urls.profile_url(base, author),
         html=_body_html(raw),
-        edited_at=_edited_at(header),
+        edited_at=_edited_at(header_text),
         country=country,
         post_count=post_count,
         joined=joined,
-        tl_plus="plus1" in (header.get("class") or "").split(),
+        tl_plus="plus1" in classes(raw.header),
     )
 
 
@@ -405,8 +409,26 @@ def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
     post.content_hash = content_hash(post.text)
 
 
-def _author(header: HtmlElement) -> str:
-    username = find_all(header, "div", "fpost-username")[0]
+# The header's parts by (tag, class): one walk of the header instead of a search per field.
+_HEADER_CLASSES = frozenset(
+    {"fpost-username", "fpost-userinfo", "tooltip", "tt-userinfo", "submessage"}
+)
+
+
+def _header_parts(header: HtmlElement) -> dict[tuple[str, str], list[HtmlElement]]:
+    """The header's elements of the classes above by (tag, class), and its links as ("a", "")."""
+    parts: dict[tuple[str, str], list[HtmlElement]] = {("a", ""): []}
+    for element in header.iter("div", "span", "a", "aside"):
+        if element.tag == "a":
+            parts["a", ""].append(element)
+        for name in classes(element):
+            if name in _HEADER_CLASSES:
+                parts.setdefault((element.tag, name), []).append(element)
+    return parts
+
+
+def _author(parts: dict) -> str:
+    username = parts["div", "fpost-username"][0]
     spans = [child for child in username if child.tag == "span"] or list(username.iter("span"))
     author = text_of(spans[0]) if spans else ""
     if not author:
@@ -414,20 +436,30 @@ def _author(header: HtmlElement) -> str:
     return author
 
 
-def _number(header: HtmlElement) -> int | None:
+def _number(header: HtmlElement, links: list[HtmlElement]) -> int | None:
     """The `#N` post number: an `a` (name/href) preferred, any element as a fallback."""
-    for find in (_FIND_NUMBER_LINKS, _FIND_NUMBER_ANYWHERE):
-        for element in find(header):
-            match = _NUMBER.match(text_of(element))
-            number = read_int(match.group(1)) if match else None
-            if number is not None:
-                return number
+    for element in links:
+        lead = (element.text or "").lstrip()
+        if lead and not lead.startswith("#"):  # the link's text cannot start with '#'
+            continue
+        number = _read_number(text_of(element))
+        if number is not None:
+            return number
+    for element in _FIND_NUMBER_ANYWHERE(header):
+        number = _read_number(text_of(element))
+        if number is not None:
+            return number
     return None
 
 
-def _post_link(header: HtmlElement) -> tuple[int, datetime]:
+def _read_number(text: str) -> int | None:
+    match = _NUMBER.match(text)
+    return read_int(match.group(1)) if match else None
+
+
+def _post_link(parts: dict) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
-    for link in find_all(header, "a", "submessage"):
+    for link in parts.get(("a", "submessage"), ()):
         try:
             post_id = urls.post_id_from_url(link.get("href") or "")
         except ValueError:  # an id of thousands of digits
@@ -441,12 +473,12 @@ def _post_link(header: HtmlElement) -> tuple[int, datetime]:
     raise PostError("missing post link")
 
 
-def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
+def _user_info(parts: dict) -> tuple[str | None, int | None]:
     """(country, post count) from the `.fpost-userinfo span.tt-userinfo` spans."""
-    tooltip = set(_tooltip_spans(header))  # the same class: leave them out
+    tooltip = set(_tooltip_spans(parts))  # the same class: leave them out
     spans = [
         span
-        for info in find_all(header, "div", "fpost-userinfo")
+        for info in parts.get(("div", "fpost-userinfo"), ())
         for span in find_all(info, "span", "tt-userinfo")
         if span not in tooltip
     ]
@@ -459,11 +491,11 @@ def _user_info(header: HtmlElement) -> tuple[str | None, int | None]:
     return country, post_count
 
 
-def _tooltip_spans(header: HtmlElement) -> list[HtmlElement]:
+def _tooltip_spans(parts: dict) -> list[HtmlElement]:
     """`aside.tooltip span.tt-userinfo`: the tooltip's `Joined <Month> <YYYY>`."""
     return [
         span
-        for tooltip in find_all(header, "aside", "tooltip")
+        for tooltip in parts.get(("aside", "tooltip"), ())
         for span in find_all(tooltip, "span", "tt-userinfo")
     ]
 
@@ -477,18 +509,17 @@ def _flag_name(span: HtmlElement) -> str | None:
     return None
 
 
-def _joined(header: HtmlElement) -> str | None:
+def _joined(parts: dict, header_text: str) -> str | None:
     """`Joined <Month> <YYYY>` (the tooltip, or anywhere in the header) as `YYYY-MM`."""
-    tooltip = _tooltip_spans(header)
-    for source in [*tooltip, header]:
-        match = _JOINED.search(text_of(source))
+    for text in [*map(text_of, _tooltip_spans(parts)), header_text]:
+        match = _JOINED.search(text)
         if match and match.group(1) in _MONTHS:
             return f"{match.group(2)}-{_MONTHS.index(match.group(1)) + 1:02d}"
     return None
 
 
-def _edited_at(header: HtmlElement) -> datetime | None:
-    match = _EDITED.search(text_of(header))
+def _edited_at(header_text: str) -> datetime | None:
+    match = _EDITED.search(header_text)
     if not match:
         return None
     try:
@@ -513,4 +544,4 @@ def _body_html(raw: _RawPost) -> str:
         body = copy.deepcopy(body)
         for signature in find_all(body, "div", "forumsig"):
             remove(signature)
-    return inner_html(body)
+    return unmark(inner_html(body))

@@ -67,6 +67,17 @@ def is_forum_host(url: str, base: str | None = None) -> bool:
     return host in TL_HOSTS or (base is not None and host == urlsplit(base).hostname)
 
 
+def _absolute(url: str, base: str) -> str:
+    """`urljoin(base, url)` (but for an empty `?` or `#`, which urlsplit reads as none), without
+    its cost for the forum's usual hrefs: an absolute URL, or a path without dot segments, needs
+    no resolving. urljoin cost more than all the rest of reading a link."""
+    if url.startswith(("http://", "https://")):
+        return url
+    if url.startswith("/") and not url.startswith("//") and "/." not in url:
+        return origin(base) + url if urlsplit(base).netloc else url
+    return urljoin(base, url)
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
@@ -81,7 +92,7 @@ def parse_thread_url(url: str, base: str | None = None) -> ThreadRef | None:
     `base` resolves relative hrefs and restricts absolute ones to TL hosts or the base's host.
     Without a base, any host is accepted (the spider parses its own response URLs).
     """
-    absolute = urljoin(base, url) if base else url
+    absolute = _absolute(url, base) if base else url
     if base and not is_forum_host(absolute, base):
         return None
     parts = urlsplit(absolute)
@@ -144,7 +155,7 @@ def thread_page_url(thread_url: str, page: int) -> str:
 
 def parse_forum_url(url: str, base: str | None = None) -> tuple[str, int] | None:
     """`(slug, page)` for a subforum index URL `/forum/<slug>/[?currentpage=N]`, else None."""
-    absolute = urljoin(base, url) if base else url
+    absolute = _absolute(url, base) if base else url
     if base and not is_forum_host(absolute, base):
         return None
     parts = urlsplit(absolute)

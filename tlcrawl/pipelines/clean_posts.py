@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem
-from tlcrawl.parsing.post_body import content_hash
+from tlcrawl.parsing.post_body import content_hash, squash_lines
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +50,25 @@ def clean_text(text: str) -> str:
 
     Idempotent: the parser's text comes out unchanged; text from elsewhere takes its shape.
     """
-    if "\0" in text:  # the marker below: clean line by line
-        lines = (" ".join(line.split()) for line in text.split("\n"))
-        return "\n".join(line for line in lines if line)
-    # Whole text at once (a line at a time cost as much as extracting it): \0, no whitespace to
-    # str.split, marks the line breaks.
-    squashed = " ".join(text.replace("\n", "\0").split())
-    squashed = squashed.replace(" \0", "\0").replace("\0 ", "\0")
-    return "\n".join(filter(None, squashed.split("\0")))
+    return text if _is_clean(text) else squash_lines(text, "\n")
+
+
+# Whitespace other than " " and "\n" that ASCII text may hold (str.split's whitespace).
+_ASCII_WHITESPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def _is_clean(text: str) -> bool:
+    """True when clean_text would return `text` as it is (the parser's text, always): checked
+    with substring tests, several times cheaper than cleaning again."""
+    if not text:
+        return True
+    if text[0].isspace() or text[-1].isspace():
+        return False
+    if "  " in text or " \n" in text or "\n " in text or "\n\n" in text:
+        return False
+    if text.isascii():
+        return not any(space in text for space in _ASCII_WHITESPACE)
+    return text.replace("\n", " ").isprintable()  # no U+00A0 and the like (nor controls)
 
 
 def _all_quotes(quotes: list[dict[str, Any]]):
