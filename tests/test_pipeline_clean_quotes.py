@@ -13,6 +13,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scrapy.utils.test import get_crawler
 
 from tests.fakeforum.nodes import Ctx, render
@@ -21,7 +23,7 @@ from tests.fakeforum.seed import build_seed_thread
 from tests.fakeforum.truth import post_document
 from tests.support import seed_quote_parents, seed_quote_tree, seed_reply_to
 from tlcrawl.items import PostItem, ThreadItem, UserItem
-from tlcrawl.parsing.post_body import content_hash, parse_body, text_of
+from tlcrawl.parsing.post_body import content_hash, parse_body, squash_lines, text_of
 from tlcrawl.pipelines.clean_posts import CleanPostsPipeline, clean_text
 from tlcrawl.pipelines.quote_parents import QuoteParentsPipeline
 
@@ -361,6 +363,19 @@ def test_clean_text_keeps_the_parsers_text():
     text = parse_body(P7 + "<br><div>Tom &amp; Jerry\u00a0</div>", BASE).text
     assert clean_text(text) == text
     assert text.endswith("Eternal Return, and in particular League of Legends.\nTom & Jerry")
+
+
+# Text built from what makes cleaning hard: every kind of whitespace str.split knows, NUL, the
+# break mark, and letters (ASCII and not, which changes how Python stores the string).
+_TRICKY = st.text(st.sampled_from(list(" \n\t\r\x0b\x0c\x1c\x1f\x85\xa0\u2029\u3000\x00\x01abé한")))
+
+
+@settings(max_examples=3000, derandomize=True, database=None)
+@given(text=_TRICKY)
+def test_clean_text_is_the_squash_rule_and_leaves_clean_text_alone(text):
+    cleaned = clean_text(text)
+    assert cleaned == squash_lines(text, "\n")  # the quick "already clean" test never lies
+    assert clean_text(cleaned) == cleaned
 
 
 def test_relative_links_built_on_the_base_url():

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from tlcrawl.parsing.post_body import parse_body, text_of
+from tlcrawl.parsing.post_body import _BLOCK_TAGS, BREAK, mark_blocks, parse_body, text_of
+from tlcrawl.parsing.thread_page import parse_thread_page
 
 BASE = "https://tl.net"
+FILES = Path(__file__).parent / "files"
+SEED_URL = "https://tl.net/forum/games/619800-twitch-to-cease-business-operations-in-korea"
 
 
 def toggle(n: int) -> str:
@@ -248,3 +252,32 @@ def test_quote_to_dict_shape():
             }
         ],
     }
+
+
+# --- line breaks marked in the source (post_body.mark_blocks) -------------------------------------
+
+
+def test_every_block_tag_is_marked_and_no_other():
+    for tag in _BLOCK_TAGS:
+        for form in (f"<{tag}>", f"</{tag}>", f"<{tag} class=x>", f"<{tag}/>", f"<{tag.upper()}>"):
+            assert mark_blocks(f"a{form}b") == f"a{BREAK}{form}b", form
+    for tag in ("b", "param", "span", "a", "header", "tbody", "td", "pre2", "br:x", "h7", "hr1"):
+        assert mark_blocks(f"a<{tag}>b") == f"a<{tag}>b", tag
+
+
+def test_upper_case_block_tags_break_lines():
+    assert parse_body("one<BR>two<P>three</P>four<Div>five</DIV>", BASE).text == (
+        "one\ntwo\nthree\nfour\nfive"
+    )
+
+
+def test_the_break_mark_written_in_a_page_is_a_space_not_a_line_break():
+    for written in ("\u2029", "&#8233;", "&#x2029;", "&#X02029"):
+        assert parse_body(f"one{written}two<br>three", BASE).text == "one two\nthree", written
+
+
+def test_stored_html_never_holds_the_break_mark():
+    page = (FILES / "thread_seed_p1.html").read_text()
+    posts = parse_thread_page(page, SEED_URL).posts
+    assert posts and all(BREAK not in post.html for post in posts)
+    assert posts[0].html.startswith("Twitch has announced") and "<br><br>" in posts[0].html

@@ -15,7 +15,7 @@ from tlcrawl.parsing import urls
 # Plain lxml elements: lxml.html's element classes are looked up in Python for every element
 # touched, which cost more than the parse itself on a thread page.
 HtmlElement = etree._Element
-_PARSER = etree.HTMLParser()
+_PARSER = etree.HTMLParser(collect_ids=False)  # no id table: nothing looks ids up
 string_value = XPath("string()")  # an element's text content, as lxml.html's text_content()
 
 # A page number, count or id: ASCII digits only ('²'.isdigit() is True but int() refuses it),
@@ -72,7 +72,10 @@ def read_int(text: str | None) -> int | None:
 
 def text_of(element: HtmlElement) -> str:
     """The element's text with whitespace runs (U+00A0 included) collapsed."""
-    text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+    if len(element):
+        text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+    else:  # no children: its own text is all of it, no serialising needed
+        text = element.text or ""
     return " ".join(text.split())
 
 

@@ -35,6 +35,7 @@ _BLOCK_TAGS = (
     *("h1", "h2", "h3", "h4", "h5", "h6", "section", "article"),
 )
 _LEFT_OUT_TAGS = ("script", "style", "img", "iframe")  # rule 1, with toggles, quotes, edit notes
+_PARTS = (*_LEFT_OUT_TAGS, "a")  # what rule 1 and the media fields look at
 _QUOTE_HEADER = re.compile(r"^On (\w+ \d{1,2} \d{4} \d{1,2}:\d{2}) (.+) wrote:$")
 _EDIT_NOTE = re.compile(r"^Last edit(?:ed)?:\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2})?$", re.I)
 _SMILEY = "/smilies/"
@@ -45,12 +46,16 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # (titles, header fields: dom.text_of) sees a plain space. One already in the page, or written as
 # a character reference, is made a space first: whitespace to the text rules either way.
 BREAK = "\u2029"
-_BLOCK_NAMES = "|".join(_BLOCK_TAGS)
-# The `<` of `<br>`, `<p class=...>`, `</p>`: lower case, as the forum writes tags, or any case.
+# The `<` of `<br>`, `<p class=...>`, `</p>`: the names of _BLOCK_TAGS grouped by their first
+# letters (a regex tries a flat list of twenty names at every `<`), in lower case as the forum
+# writes tags, or in any case (twice as slow, for pages that need it).
+_BLOCK_NAMES = r"b(?:r|lockquote)|p(?:re)?|div|li|ul|ol|h[r1-6]|t(?:r|able)|center|section|article"
 _BLOCK_TAG = re.compile(rf"<(?=/?(?:{_BLOCK_NAMES})(?![\w:.-]))")
-_ANY_CASE_BLOCK_TAG = re.compile(rf"<(?=/?(?i:{_BLOCK_NAMES})(?![\w:.-]))")  # twice as slow
+_ANY_CASE_BLOCK_TAG = re.compile(rf"<(?=/?(?i:{_BLOCK_NAMES})(?![\w:.-]))")
 _UPPER_CASE_TAG = re.compile(r"</?[A-Z]")
-_NORMALIZED_TEXT = etree.XPath("normalize-space()")  # squashes ASCII whitespace only
+_NORMALIZED_TEXT = etree.XPath("normalize-space()")  # squashes " \t\r\n" only
+# What else str.split takes for whitespace in ASCII text.
+_ASCII_WHITESPACE = ("\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\t", "\r")
 _BREAK_IN_SOURCE = re.compile(r"\u2029|&#(?:0*8233(?![0-9])|[xX]0*2029(?![0-9a-fA-F]));?")
 
 
@@ -117,8 +122,10 @@ def text_of(html: str | None) -> str:
 
 def extract_body(container: Any, base_url: str) -> Body:
     """All fields of the body `container` (its element in a marked tree), which this consumes."""
-    quotes = _extract_quotes(container)
-    own = _parts(container)  # quotes are gone: what is left is the post's own
+    found = list(container.iterdescendants("div", *_PARTS))  # one walk for quotes and parts
+    quotes = _extract_quotes(container, [el for el in found if _is_quote(el)])
+    # What is left once the quotes are gone is the post's own.
+    own = _parts(container) if quotes else [el for el in found if el.tag != "div"]
     return Body(
         text=_text(container, own),
         quotes=quotes,
@@ -178,14 +185,14 @@ def _set_text(el: Any, which: str, text: str) -> None:
 # --- quotes -------------------------------------------------------------------------------------
 
 
-def _extract_quotes(container: Any) -> list[Quote]:
-    """The container's quotes, nested ones inside their quote, each removed once read.
+def _extract_quotes(container: Any, found: list[Any]) -> list[Quote]:
+    """The container's quotes (`found`: its div.quote elements in document order), nested ones
+    inside their quote, each removed once read.
 
     Read innermost first (reverse document order) so that a quote's text leaves out its nested
     quotes. A nested quote's toggle and hidden `showQuoteRest_N` div may sit inside the nested
     quote's div.quote or around it; either way the div.quote is the quote.
     """
-    found = [el for el in container.iter("div") if _is_quote(el)]
     if not found:
         return []
     owners = {el: _owner(el, container) for el in found}
@@ -234,7 +241,7 @@ def _header(quote: Any) -> tuple[Any, str | None, datetime | None]:
 
 def _parts(container: Any) -> list[Any]:
     """The descendants the text rules and the media fields look at, in one walk."""
-    return list(container.iterdescendants(*_LEFT_OUT_TAGS, "a"))
+    return list(container.iterdescendants(*_PARTS))
 
 
 def _text(container: Any, parts: list[Any]) -> str:
@@ -261,9 +268,15 @@ def _is_edit_note(el: Any) -> bool:
 def _lines(container: Any) -> str:
     """The container's text, split into lines at the BREAKs, whitespace squashed (rule 3)."""
     text = _NORMALIZED_TEXT(container)  # ASCII whitespace runs made one space, in C
-    if text.replace(BREAK, "").isprintable():  # no other whitespace left: split at the breaks
-        return "\n".join(filter(None, [line.strip(" ") for line in text.split(BREAK)]))
-    return squash_lines(text, BREAK)  # U+00A0 and the like: str.split's whitespace rules
+    lines = "\n".join(filter(None, [line.strip(" ") for line in text.split(BREAK)]))
+    return lines if only_plain_spaces(lines) else squash_lines(text, BREAK)
+
+
+def only_plain_spaces(text: str) -> bool:
+    """True when the only whitespace in `text` is " " and "\\n" (false for some others too)."""
+    if text.isascii():  # a flag of the string: free
+        return not any(space in text for space in _ASCII_WHITESPACE)
+    return text.replace("\n", " ").isprintable()  # no U+00A0 and the like (nor controls)
 
 
 def _is_toggle(link: Any) -> bool:

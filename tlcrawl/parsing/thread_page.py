@@ -120,7 +120,7 @@ class ThreadPage:
 @dataclass
 class _RawPost:
     header: HtmlElement
-    parts: dict[tuple[str, str], list[HtmlElement]]  # the header's index: _header_parts
+    parts: _HeaderParts
     article: HtmlElement | None = None
     signature: HtmlElement | None = None
     body: HtmlElement | None = None  # the article's section
@@ -325,10 +325,10 @@ def _post_part(element: HtmlElement) -> str | None:
     `div.forumsig` (a signature); None for anything else."""
     if element.tag == "header":
         return "header" if find_all(element, "div", "fpost-username") else None
-    kind = classes(element)
+    kind = element.get("class") or ""
     if element.tag == "article":
-        return "article" if "forumPost" in kind else None
-    return "signature" if "forumsig" in kind else None
+        return "article" if "forumPost" in kind.split() else None
+    return "signature" if "forumsig" in kind and "forumsig" in kind.split() else None
 
 
 def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[ParsedPost], int]:
@@ -341,7 +341,7 @@ def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[Pars
     found: list[tuple[_RawPost, ParsedPost]] = []
     pairs = _pair_post_parts(root, problems)
     for index, raw in enumerate(pairs, start=1):
-        number = _number(raw.header, raw.parts["a", ""])
+        number = _number(raw.header, raw.parts.links)
         raw.label = f"post #{number}" if number is not None else f"post {index} on the page"
         try:
             found.append((raw, _post(raw, number, base, problems)))
@@ -409,26 +409,43 @@ def _fill_body(post: ParsedPost, raw: _RawPost, base: str) -> None:
     post.content_hash = content_hash(post.text)
 
 
-# The header's parts by (tag, class): one walk of the header instead of a search per field.
+# The header classes the fields are read from: one walk of the header finds them all.
 _HEADER_CLASSES = frozenset(
     {"fpost-username", "fpost-userinfo", "tooltip", "tt-userinfo", "submessage"}
 )
 
 
-def _header_parts(header: HtmlElement) -> dict[tuple[str, str], list[HtmlElement]]:
-    """The header's elements of the classes above by (tag, class), and its links as ("a", "")."""
-    parts: dict[tuple[str, str], list[HtmlElement]] = {("a", ""): []}
+@dataclass
+class _HeaderParts:
+    """A post header's elements, found in one walk instead of a search per field."""
+
+    by_class: dict[tuple[str, str], list[HtmlElement]]  # (tag, class) -> elements, in order
+    links: list[HtmlElement]
+    tooltip_spans: list[HtmlElement]  # `aside.tooltip span.tt-userinfo`: `Joined <Month> <YYYY>`
+
+    def get(self, tag: str, class_name: str) -> list[HtmlElement]:
+        return self.by_class.get((tag, class_name), [])
+
+
+def _header_parts(header: HtmlElement) -> _HeaderParts:
+    by_class: dict[tuple[str, str], list[HtmlElement]] = {}
+    links = []
     for element in header.iter("div", "span", "a", "aside"):
         if element.tag == "a":
-            parts["a", ""].append(element)
+            links.append(element)
         for name in classes(element):
             if name in _HEADER_CLASSES:
-                parts.setdefault((element.tag, name), []).append(element)
-    return parts
+                by_class.setdefault((element.tag, name), []).append(element)
+    tooltip_spans = [
+        span
+        for tooltip in by_class.get(("aside", "tooltip"), ())
+        for span in find_all(tooltip, "span", "tt-userinfo")
+    ]
+    return _HeaderParts(by_class, links, tooltip_spans)
 
 
-def _author(parts: dict) -> str:
-    username = parts["div", "fpost-username"][0]
+def _author(parts: _HeaderParts) -> str:
+    username = parts.get("div", "fpost-username")[0]
     spans = [child for child in username if child.tag == "span"] or list(username.iter("span"))
     author = text_of(spans[0]) if spans else ""
     if not author:
@@ -457,9 +474,9 @@ def _read_number(text: str) -> int | None:
     return read_int(match.group(1)) if match else None
 
 
-def _post_link(parts: dict) -> tuple[int, datetime]:
+def _post_link(parts: _HeaderParts) -> tuple[int, datetime]:
     """Post id and posted time from `a.submessage` (`viewpost.php?post_id=N`)."""
-    for link in parts.get(("a", "submessage"), ()):
+    for link in parts.get("a", "submessage"):
         try:
             post_id = urls.post_id_from_url(link.get("href") or "")
         except ValueError:  # an id of thousands of digits
@@ -473,12 +490,12 @@ def _post_link(parts: dict) -> tuple[int, datetime]:
     raise PostError("missing post link")
 
 
-def _user_info(parts: dict) -> tuple[str | None, int | None]:
+def _user_info(parts: _HeaderParts) -> tuple[str | None, int | None]:
     """(country, post count) from the `.fpost-userinfo span.tt-userinfo` spans."""
-    tooltip = set(_tooltip_spans(parts))  # the same class: leave them out
+    tooltip = set(parts.tooltip_spans)  # the same class: leave them out
     spans = [
         span
-        for info in parts.get(("div", "fpost-userinfo"), ())
+        for info in parts.get("div", "fpost-userinfo")
         for span in find_all(info, "span", "tt-userinfo")
         if span not in tooltip
     ]
@@ -491,15 +508,6 @@ def _user_info(parts: dict) -> tuple[str | None, int | None]:
     return country, post_count
 
 
-def _tooltip_spans(parts: dict) -> list[HtmlElement]:
-    """`aside.tooltip span.tt-userinfo`: the tooltip's `Joined <Month> <YYYY>`."""
-    return [
-        span
-        for tooltip in parts.get(("aside", "tooltip"), ())
-        for span in find_all(tooltip, "span", "tt-userinfo")
-    ]
-
-
 def _flag_name(span: HtmlElement) -> str | None:
     """A country shown only as a flag image: its alt or title."""
     for image in span.iter("img"):
@@ -509,9 +517,9 @@ def _flag_name(span: HtmlElement) -> str | None:
     return None
 
 
-def _joined(parts: dict, header_text: str) -> str | None:
+def _joined(parts: _HeaderParts, header_text: str) -> str | None:
     """`Joined <Month> <YYYY>` (the tooltip, or anywhere in the header) as `YYYY-MM`."""
-    for text in [*map(text_of, _tooltip_spans(parts)), header_text]:
+    for text in [*map(text_of, parts.tooltip_spans), header_text]:
         match = _JOINED.search(text)
         if match and match.group(1) in _MONTHS:
             return f"{match.group(2)}-{_MONTHS.index(match.group(1)) + 1:02d}"

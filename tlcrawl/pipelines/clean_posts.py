@@ -15,7 +15,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl.items import PostItem
-from tlcrawl.parsing.post_body import content_hash, squash_lines
+from tlcrawl.parsing.post_body import content_hash, only_plain_spaces, squash_lines
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +53,6 @@ def clean_text(text: str) -> str:
     return text if _is_clean(text) else squash_lines(text, "\n")
 
 
-# Whitespace other than " " and "\n" that ASCII text may hold (str.split's whitespace).
-_ASCII_WHITESPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f")
-
-
 def _is_clean(text: str) -> bool:
     """True when clean_text would return `text` as it is (the parser's text, always): checked
     with substring tests, several times cheaper than cleaning again."""
@@ -66,9 +62,7 @@ def _is_clean(text: str) -> bool:
         return False
     if "  " in text or " \n" in text or "\n " in text or "\n\n" in text:
         return False
-    if text.isascii():
-        return not any(space in text for space in _ASCII_WHITESPACE)
-    return text.replace("\n", " ").isprintable()  # no U+00A0 and the like (nor controls)
+    return only_plain_spaces(text)
 
 
 def _all_quotes(quotes: list[dict[str, Any]]):
