@@ -131,6 +131,10 @@ class ThreadsSpider(scrapy.Spider):
                 "-a incremental=1 (it fetches only what the archive lacks)"
             )
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.incremental and not crawler.settings.get("MONGODB_URI"):
+            raise SpiderArgumentError(
+                "-a incremental=1 compares with the stored crawl: set MONGODB_URI"
+            )
         if spider.render:
             # This crawl's argument beats `-s TLCRAWL_RENDER`; tlcrawl.rendering reads the setting.
             crawler.settings.set("TLCRAWL_RENDER", spider.render, priority="cmdline")
@@ -164,11 +168,9 @@ class ThreadsSpider(scrapy.Spider):
 
     def _open_archive(self) -> None:
         uri = self.settings.get("MONGODB_URI")
-        if uri:
+        if uri:  # an incremental crawl always has one (from_crawler)
             database = self.settings.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
             self.archive_db = open_client(uri)[database]
-        elif self.incremental:
-            raise ValueError("-a incremental=1 compares with the stored archive: set MONGODB_URI")
 
     async def _archive(self, query, *args, url: str, default=None):
         """Run an archive query off the reactor; on a database error, count it and use `default`."""
