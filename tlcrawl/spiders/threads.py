@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -82,6 +83,26 @@ def document_is_whole(body: bytes) -> bool:
     recovery makes the rest look fine (a post cut in half still parses as a post). Anything
     after `</html>` (a trailing script or comment) does not matter."""
     return bool(_DOCUMENT_END.search(body))
+
+
+# The PostItem fields a ParsedPost holds under the same name, copied as they are. One attrgetter
+# reads them all (this runs for every post), and fails loudly should a name change.
+_AS_PARSED = (
+    "number",
+    "url",
+    "author",
+    "posted_at",
+    "edited_at",
+    "html",
+    "text",
+    "signature",
+    "links",
+    "images",
+    "videos",
+    "tl_plus",
+    "content_hash",
+)
+_read_as_parsed = operator.attrgetter(*_AS_PARSED)
 
 
 class ThreadsSpider(scrapy.Spider):
@@ -565,26 +586,14 @@ class ThreadsSpider(scrapy.Spider):
         return items
 
     def _post_item(self, page: ThreadPage, post: ParsedPost) -> PostItem:
+        # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
         return PostItem(
             _id=post.post_id,
             thread_id=page.thread_id,
             forum=page.forum,
             page=page.page,
-            number=post.number,
-            url=post.url,
-            author=post.author,
-            posted_at=post.posted_at,
-            edited_at=post.edited_at,
-            html=post.html,
-            # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
-            text=post.text,
             quotes=[quote.to_dict() for quote in post.quotes],
-            signature=post.signature,
-            links=post.links,
-            images=post.images,
-            videos=post.videos,
-            tl_plus=post.tl_plus,
-            content_hash=post.content_hash,
+            **dict(zip(_AS_PARSED, _read_as_parsed(post), strict=True)),
         )
 
     async def _release(self, state: ThreadState, pages: list[PageItems]):
