@@ -43,6 +43,11 @@ POST_FIELDS = {
 }
 
 
+def _given(conditions: Doc) -> Doc:
+    """`conditions` without those not asked for: None, or an empty range such as {}."""
+    return {key: value for key, value in conditions.items() if value is not None and value != {}}
+
+
 def first_line(text: str | None) -> str:
     return (text or "").split("\n", 1)[0]
 
@@ -66,16 +71,8 @@ def thread_posts(
     """The thread's posts in order (by post number): all of them, one forum page of them, or
     the post numbers `first` to `last` (both included, either may be open); at most `limit`
     (0: no limit)."""
-    query: Doc = {"thread_id": thread_id}
-    if page is not None:
-        query["page"] = page
-    numbers: Doc = {}
-    if first is not None:
-        numbers["$gte"] = first
-    if last is not None:
-        numbers["$lte"] = last
-    if numbers:
-        query["number"] = numbers
+    numbers = _given({"$gte": first, "$lte": last})
+    query = _given({"thread_id": thread_id, "page": page, "number": numbers})
     return list(db[POSTS].find(query, POST_FIELDS).sort("number", 1).limit(limit))
 
 
@@ -305,18 +302,8 @@ def search_filter(
         query["$text"] = {"$search": '"' + text.replace('"', " ").strip() + '"'}
     else:
         query["text"] = {"$regex": re.escape(text), "$options": "i"}
-    if forum is not None:
-        query["forum"] = forum
-    if author is not None:
-        query["author"] = author
-    posted: Doc = {}
-    if since is not None:
-        posted["$gte"] = since
-    if until is not None:
-        posted["$lt"] = until
-    if posted:
-        query["posted_at"] = posted
-    return query
+    posted = _given({"$gte": since, "$lt": until})
+    return {**query, **_given({"forum": forum, "author": author, "posted_at": posted})}
 
 
 def search_posts(

@@ -20,11 +20,11 @@ from tlcrawl import queries
 from tlcrawl.cli import conversation, lookup
 from tlcrawl.cli import graph as quote_graph
 from tlcrawl.cli.support import (
-    DEFAULT_DATABASE,
-    DEFAULT_URI,
     NOT_FOUND,
     TOOL_MISSING,
     USAGE,
+    Archive,
+    archive_options,
     clip,
     console,
     err_console,
@@ -32,7 +32,6 @@ from tlcrawl.cli.support import (
     paged,
     parse_when,
     print_json_lines,
-    session,
     table,
     when,
 )
@@ -46,20 +45,6 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-Uri = Annotated[
-    str,
-    typer.Option(
-        "--uri",
-        envvar="MONGODB_URI",
-        help=f"MongoDB URI (default {DEFAULT_URI}).",
-        show_default=False,
-    ),
-]
-DbName = Annotated[str, typer.Option("--db", envvar="MONGODB_DATABASE", help="Database name.")]
-AsJson = Annotated[bool, typer.Option("--json", help="JSON lines (ISO 8601 dates) for scripts.")]
-Timeout = Annotated[
-    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the server.")
-]
 Limit = Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many rows.")]
 Forum = Annotated[str | None, typer.Option("--forum", help="Only this forum (slug).")]
 First = Annotated[int | None, typer.Option("--from", min=1, help="From this post number.")]
@@ -137,6 +122,7 @@ def _selection(db, thread_id: int, target: lookup.Target, page, first, last) -> 
 
 
 @app.command()
+@archive_options
 def thread(
     ref: ThreadArg,
     page: Annotated[int | None, typer.Option("--page", "-p", min=1, help="Only this page.")] = None,
@@ -148,15 +134,14 @@ def thread(
     short: Short = False,
     tree: Annotated[bool, typer.Option("--tree", help="Show the reply tree.")] = False,
     no_pager: NoPager = False,
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """A thread as a conversation: each post in full, whom it quotes and who quoted it."""
     target = lookup.parse_thread_arg(ref)
     _check_range(first, last, page)
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         thread_id = lookup.thread_of(database, target)
         record = queries.get_thread(database, thread_id)
         archived = database.posts.count_documents({"thread_id": thread_id})
@@ -209,19 +194,19 @@ def _walk(nodes: list[queries.TreeNode], depth: int = 0, parent: int | None = No
 
 
 @app.command()
+@archive_options
 def post(
     ref: Annotated[
         str,
         typer.Argument(metavar="ID|URL", help="Post id, post URL, or a thread URL ending in #N."),
     ],
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """One post in full, the posts it quotes (resolved parents) and the posts that quote it."""
     target = lookup.parse_post_arg(ref)
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         found = lookup.find_post(database, target)
         record = queries.get_thread(database, found["thread_id"])
         refs = queries.quoted_refs(database, [found])[found["_id"]]
@@ -238,16 +223,16 @@ def post(
 
 
 @app.command()
+@archive_options
 def user(
     name: Annotated[str, typer.Argument(help="User name (case is forgiven).")],
     limit: Limit = 10,
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """A user's profile, posts per forum, whom they quote most and who quotes them most."""
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         name = lookup.user_name(database, name)
         profile = queries.get_user(database, name)
         forums = queries.user_posts_by_forum(database, name)
@@ -300,6 +285,7 @@ def snippet(body: str, needle: str, width: int = SNIPPET_CHARS) -> str:
 
 
 @app.command()
+@archive_options
 def search(
     text: Annotated[str, typer.Argument(help="Text to look for (taken literally).")],
     forum: Forum = None,
@@ -309,10 +295,9 @@ def search(
         str | None, typer.Option("--until", help="Before this time; a date includes that day.")
     ] = None,
     limit: Limit = 20,
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """Posts whose text matches, each with the matching words in context."""
     if not text.strip():
@@ -320,7 +305,7 @@ def search(
     if len(text) > MAX_SEARCH_CHARS:
         fail(f"the search text is {len(text):,} characters; at most {MAX_SEARCH_CHARS}", USAGE)
     start, end = parse_when(since, "--since"), parse_when(until, "--until", end_of_day=True)
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         forum = lookup.forum_slug(database, forum)
         author = None if author is None else lookup.user_name(database, author)
         found = queries.search_posts(
@@ -361,6 +346,7 @@ class ThreadOrder(StrEnum):
 
 
 @app.command()
+@archive_options
 def top(
     what: Annotated[TopWhat, typer.Argument(help="quoted posts, posters or threads.")],
     forum: Forum = None,
@@ -368,13 +354,12 @@ def top(
         ThreadOrder.replies
     ),
     limit: Limit = 10,
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """Most-quoted posts, top posters, or threads by replies/views."""
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         forum = lookup.forum_slug(database, forum)
         if what is TopWhat.quoted:
             rows = queries.top_quoted(database, forum, limit)
@@ -418,14 +403,14 @@ def _top_table(what: TopWhat, rows: list[dict]):
 
 
 @app.command()
+@archive_options
 def stats(
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    as_json: AsJson = False,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
+    as_json: bool,
 ) -> None:
     """Counts per forum and per month, and crawl freshness (latest crawled_at per collection)."""
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         forums = queries.counts_per_forum(database)
         months = queries.posts_per_month(database)
         fresh = queries.crawl_freshness(database)
@@ -441,6 +426,7 @@ def stats(
 
 
 @app.command()
+@archive_options
 def graph(
     ref: ThreadArg,
     output: Annotated[
@@ -455,9 +441,8 @@ def graph(
     ] = 2,
     first: First = None,
     last: Last = None,
-    uri: Uri = DEFAULT_URI,
-    db: DbName = DEFAULT_DATABASE,
-    timeout: Timeout = 5.0,
+    *,
+    archive: Archive,
 ) -> None:
     """Draw a thread's quote graph (posts `#N author` linking to the post, arrows from quoting to
     quoted post), or a window of it: --around POST --depth N, or --from/--to."""
@@ -469,7 +454,7 @@ def graph(
         fail("--around cannot be combined with --from/--to", USAGE)
     _check_range(first, last, None)
     target = lookup.parse_thread_arg(ref)
-    with session(uri, db, timeout) as database:
+    with archive.session() as database:
         thread_id = lookup.thread_of(database, target)
         if around is None and first is None and last is None and target.names_post:
             around = lookup.find_post(database, target)["number"]  # a post URL: around that post

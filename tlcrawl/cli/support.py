@@ -1,17 +1,19 @@
-"""What every `tlcrawl` command shares: the database session, errors and exit codes, dates, JSON
-lines, rich tables, suggestions and the pager."""
+"""What every `tlcrawl` command shares: the database options and session, errors and exit codes,
+dates, JSON lines, rich tables, suggestions and the pager."""
 
 from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import pymongo
 import typer
@@ -88,6 +90,65 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
         fail(f"MongoDB at {shown} refused: {scrub(reason, uri)}", DB_UNREACHABLE)
     finally:
         client.close()
+
+
+Uri = Annotated[
+    str,
+    typer.Option(
+        "--uri",
+        envvar="MONGODB_URI",
+        help=f"MongoDB URI (default {DEFAULT_URI}).",
+        show_default=False,
+    ),
+]
+DbName = Annotated[str, typer.Option("--db", envvar="MONGODB_DATABASE", help="Database name.")]
+AsJson = Annotated[bool, typer.Option("--json", help="JSON lines (ISO 8601 dates) for scripts.")]
+Timeout = Annotated[
+    float, typer.Option("--timeout", min=0.1, help="Seconds to wait for the server.")
+]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The archive a command reads: --uri, --db, and --timeout for finding its server."""
+
+    uri: str
+    db: str
+    timeout: float
+
+    def session(self) -> contextlib.AbstractContextManager[Database]:
+        return session(self.uri, self.db, self.timeout)
+
+
+def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+URI_OPTION = _option("uri", Uri, DEFAULT_URI)
+DB_OPTION = _option("db", DbName, DEFAULT_DATABASE)
+JSON_OPTION = _option("as_json", AsJson, False)
+TIMEOUT_OPTION = _option("timeout", Timeout, 5.0)
+
+
+def archive_options(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the options every command that reads the archive ends with, in this order:
+    --uri, --db, --json (when `command` takes `as_json`) and --timeout. `command` takes the
+    keyword `archive` (an Archive) in place of --uri, --db and --timeout."""
+    own = inspect.signature(command, eval_str=True).parameters
+    kept = [param for name, param in own.items() if name not in ("archive", "as_json")]
+    json_option = [JSON_OPTION] if "as_json" in own else []
+
+    def run(uri: str, db: str, timeout: float, **options: Any) -> None:
+        command(archive=Archive(uri, db, timeout), **options)
+
+    # Typer reads a command's options, name and help from its signature, name and docstring.
+    run.__signature__ = inspect.Signature(
+        [*kept, URI_OPTION, DB_OPTION, *json_option, TIMEOUT_OPTION]
+    )
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
 
 
 def parse_when(value: str | None, option: str, end_of_day: bool = False) -> datetime | None:

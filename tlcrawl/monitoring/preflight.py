@@ -2,8 +2,8 @@
 
 A MongoDB that does not answer at start used to cost a whole crawl: every page fetched, every
 document retried for a minute and then dead-lettered. The extension is built after the spider (so
-after its arguments were checked) and before the engine opens; raising here ends `scrapy crawl` with
-one line and exit status 3 (2 for arguments that need the database).
+after its arguments were checked, `-a incremental=1` without MONGODB_URI among them) and before the
+engine opens; raising here ends `scrapy crawl` with one line and exit status 3.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
 from tlcrawl.monitoring.verdict import DATABASE
-from tlcrawl.spiders.arguments import SpiderArgumentError
 from tlcrawl.storage.client import mask_uri, uri_secrets
 
 logger = logging.getLogger(__name__)
@@ -27,15 +26,11 @@ class DatabaseUnreachable(Exception):
 
 class Preflight:
     """Extension: MONGODB_URI set means the database must answer a ping within
-    TLCRAWL_PREFLIGHT_DB_SECONDS; empty means "feeds only", which an incremental crawl cannot do."""
+    TLCRAWL_PREFLIGHT_DB_SECONDS; empty means "feeds only"."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Preflight:
         uri = crawler.settings.get("MONGODB_URI") or ""
-        if getattr(crawler.spider, "incremental", False) and not uri:
-            raise SpiderArgumentError(
-                "-a incremental=1 compares with the stored crawl: set MONGODB_URI"
-            )
         if uri:
             check_database(uri, crawler.settings.getfloat("TLCRAWL_PREFLIGHT_DB_SECONDS", 5))
         return cls()

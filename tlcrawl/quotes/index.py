@@ -12,6 +12,8 @@ from tlcrawl.quotes.resolve import Candidate, make_candidate, resolve
 
 @dataclass
 class QuoteCounts:
+    """How the quotes of the posts resolved (nested quotes included): the crawl's quotes/* stats."""
+
     seen: int = 0
     resolved: int = 0
     unresolved: int = 0

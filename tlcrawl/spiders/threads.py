@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import operator
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -84,6 +85,26 @@ def document_is_whole(body: bytes) -> bool:
     return bool(_DOCUMENT_END.search(body))
 
 
+# The PostItem fields a ParsedPost holds under the same name, copied as they are. One attrgetter
+# reads them all (this runs for every post), and fails loudly should a name change.
+_AS_PARSED = (
+    "number",
+    "url",
+    "author",
+    "posted_at",
+    "edited_at",
+    "html",
+    "text",
+    "signature",
+    "links",
+    "images",
+    "videos",
+    "tl_plus",
+    "content_hash",
+)
+_read_as_parsed = operator.attrgetter(*_AS_PARSED)
+
+
 class ThreadsSpider(scrapy.Spider):
     name = "threads"
 
@@ -131,6 +152,10 @@ class ThreadsSpider(scrapy.Spider):
                 "-a incremental=1 (it fetches only what the archive lacks)"
             )
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.incremental and not crawler.settings.get("MONGODB_URI"):
+            raise SpiderArgumentError(
+                "-a incremental=1 compares with the stored crawl: set MONGODB_URI"
+            )
         if spider.render:
             # This crawl's argument beats `-s TLCRAWL_RENDER`; tlcrawl.rendering reads the setting.
             crawler.settings.set("TLCRAWL_RENDER", spider.render, priority="cmdline")
@@ -164,11 +189,9 @@ class ThreadsSpider(scrapy.Spider):
 
     def _open_archive(self) -> None:
         uri = self.settings.get("MONGODB_URI")
-        if uri:
+        if uri:  # an incremental crawl always has one (from_crawler)
             database = self.settings.get("MONGODB_DATABASE", defaults.MONGODB_DATABASE)
             self.archive_db = open_client(uri)[database]
-        elif self.incremental:
-            raise ValueError("-a incremental=1 compares with the stored archive: set MONGODB_URI")
 
     async def _archive(self, query, *args, url: str, default=None):
         """Run an archive query off the reactor; on a database error, count it and use `default`."""
@@ -563,26 +586,14 @@ class ThreadsSpider(scrapy.Spider):
         return items
 
     def _post_item(self, page: ThreadPage, post: ParsedPost) -> PostItem:
+        # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
         return PostItem(
             _id=post.post_id,
             thread_id=page.thread_id,
             forum=page.forum,
             page=page.page,
-            number=post.number,
-            url=post.url,
-            author=post.author,
-            posted_at=post.posted_at,
-            edited_at=post.edited_at,
-            html=post.html,
-            # Every field was read in the page's one parse; CleanPostsPipeline only normalises.
-            text=post.text,
             quotes=[quote.to_dict() for quote in post.quotes],
-            signature=post.signature,
-            links=post.links,
-            images=post.images,
-            videos=post.videos,
-            tl_plus=post.tl_plus,
-            content_hash=post.content_hash,
+            **dict(zip(_AS_PARSED, _read_as_parsed(post), strict=True)),
         )
 
     async def _release(self, state: ThreadState, pages: list[PageItems]):

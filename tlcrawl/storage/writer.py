@@ -54,6 +54,8 @@ class Stats(Protocol):
 
 @dataclass
 class FlushResult:
+    """What a flush did to MongoDB, recorded as the crawl's mongodb/* stats."""
+
     upserted: int = 0
     modified: int = 0
     history_appended: int = 0
