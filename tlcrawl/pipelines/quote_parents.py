@@ -97,9 +97,7 @@ class QuoteParentsPipeline:
             post.text,
             post.edited_at is not None,
         )
-        for name in ("seen", "resolved", "unresolved", "ambiguous"):
-            if value := getattr(counts, name):
-                self.stats.inc_value(f"quotes/{name}", value)
+        counts.record(self.stats)
 
     async def _load_candidates(self, thread: _Thread, post: PostItem) -> None:
         """Add to the index the stored posts this post's quotes may quote (once each)."""

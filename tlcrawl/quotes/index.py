@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tlcrawl.counts import StatCounts
 from tlcrawl.quotes.resolve import Candidate, make_candidate, resolve
 
 
 @dataclass
-class QuoteCounts:
+class QuoteCounts(StatCounts):
     """How the quotes of the posts resolved (nested quotes included): the crawl's quotes/* stats."""
+
+    PREFIX = "quotes"
 
     seen: int = 0
     resolved: int = 0

@@ -16,8 +16,8 @@ import logging
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
 import pymongo
 from bson.errors import InvalidDocument
@@ -25,6 +25,7 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 
 from tlcrawl import defaults
+from tlcrawl.counts import StatCounts, Stats
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import Document, fit_document, merge, to_update
 from tlcrawl.storage.schema import (
@@ -48,13 +49,11 @@ FIRST_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 15.0
 
 
-class Stats(Protocol):
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
-
-
 @dataclass
-class FlushResult:
+class FlushResult(StatCounts):
     """What a flush did to MongoDB, recorded as the crawl's mongodb/* stats."""
+
+    PREFIX = "mongodb"
 
     upserted: int = 0
     modified: int = 0
@@ -66,9 +65,7 @@ class FlushResult:
 
     def record(self, stats: Stats) -> None:
         stats.inc_value("mongodb/flushes")
-        for field in fields(self):
-            if value := getattr(self, field.name):
-                stats.inc_value(f"mongodb/{field.name}", value)
+        super().record(stats)
 
 
 def is_transient(exc: PyMongoError) -> bool:
