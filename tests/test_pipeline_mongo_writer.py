@@ -18,7 +18,7 @@ from twisted.internet.threads import deferToThread
 
 from tests.servers import start_mongo
 from tests.support import make_post
-from tlcrawl.items import ForumItem, ThreadItem, UserItem
+from tlcrawl.items import ForumItem, ThreadItem, UserItem, sync_after
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
 from tlcrawl.storage.replay import replay
 
@@ -147,3 +147,43 @@ async def test_nothing_is_lost_when_the_server_restarts_mid_crawl(tmp_path):
     finally:
         for server in servers:
             server.stop()
+
+
+def _synced_forum_and_threads(threads: int) -> tuple[ForumItem, list[ThreadItem]]:
+    synced = datetime(2026, 11, 30, tzinfo=UTC)
+    forum = ForumItem(_id="games", name="General Games", url="u", synced_at=synced)
+    return sync_after(forum, threads), [
+        ThreadItem(_id=i, forum="games", title="T", url=f"u/{i}") for i in range(1, threads + 1)
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_forums_sync_mark_is_stored_only_after_the_threads_it_vouches_for(
+    mongo_server, mongo_client, mongo_db_name
+):
+    # The mark overtook its threads on the way (an archive lookup held them back): the writer
+    # keeps it until both threads are in, so no crash can leave it stored before them.
+    pipeline = make_pipeline(mongo_server.url, mongo_db_name)
+    forum, threads = _synced_forum_and_threads(2)
+    await deferred_from_coro(pipeline.open_spider())
+    held = []
+    for item in [forum, *threads]:
+        await deferred_from_coro(pipeline.process_item(item))
+        held.append("games" in pipeline.held_syncs)
+    await deferred_from_coro(pipeline.close_spider())
+    assert held == [True, True, False]
+    assert mongo_client[mongo_db_name].forums.find_one()["synced_at"] == forum.synced_at
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_sync_mark_whose_threads_never_arrived_is_not_stored(
+    mongo_server, mongo_client, mongo_db_name, caplog
+):
+    pipeline = make_pipeline(mongo_server.url, mongo_db_name)
+    forum, threads = _synced_forum_and_threads(2)
+    with caplog.at_level(logging.WARNING):
+        await run_pipeline(pipeline, [forum, threads[0]])
+    stored = mongo_client[mongo_db_name].forums.find_one()
+    assert stored["name"] == "General Games" and stored["synced_at"] is None
+    assert pipeline.crawler.stats.get_value("forums/sync_withheld") == 1
+    assert "Forum games is not marked synced: 1 of its 2 threads" in caplog.text

@@ -149,3 +149,19 @@ def stamp(item: Any, release: ReleaseStamp) -> Any:
 
 def stamp_of(item: Any) -> ReleaseStamp | None:
     return getattr(item, _RELEASE_STAMP, None)
+
+
+# A forum's sync mark vouches for every thread of it this crawl stored complete. Those threads'
+# items may still be on their way through the pipelines (an archive lookup can hold a thread
+# back) when the mark is released, so it carries how many complete threads must reach storage
+# before it (MongoWriterPipeline holds it until then). Not a field either.
+_SYNC_AFTER = "_sync_after_threads"
+
+
+def sync_after(forum: ForumItem, threads: int) -> ForumItem:
+    forum.__dict__[_SYNC_AFTER] = threads
+    return forum
+
+
+def sync_after_of(item: Any) -> int | None:
+    return getattr(item, _SYNC_AFTER, None)

@@ -234,9 +234,9 @@ def _pager(root: HtmlElement, url: str, url_page: int) -> tuple[int, int]:
 def _page_texts(root: HtmlElement) -> list:
     """Main-content text nodes that may hold the comment count, breadcrumb or lock notice.
 
-    Post bodies and the title are left out: users and thread titles may write these words.
-    One scan of the document for all three, after the posts were read and their bodies removed
-    (a scan of every text node costs as much as all post fields).
+    Posts and the title are left out: users and thread titles may write these words. One scan
+    of what is left once the posts were read and removed (a scan of every text node cost as much
+    as all post fields).
     """
     scope = main_content(root)
     found = [
@@ -355,9 +355,10 @@ def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[Pars
             problems.append(f"{raw.label}: unreadable body ({_reason(error)})")
             continue
         posts.append(post)
-    for raw in pairs:  # what is left of the bodies: out of the way of the page-wide text scan
-        if raw.article is not None:
-            remove(raw.article)
+    for raw in pairs:  # the posts' parts: out of the way of the page-wide text scan
+        for part in (raw.header, raw.article, raw.signature):
+            if part is not None:
+                remove(part)
     return posts[::-1], len(pairs) - len(posts)
 
 

@@ -13,6 +13,8 @@ Settings (defaults in tlcrawl/defaults.py):
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from tlcrawl import defaults
+from tlcrawl.items import ForumItem, ThreadItem, sync_after_of
 from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import item_to_document
@@ -49,6 +52,9 @@ class MongoWriterPipeline:
         )
         self.client = None
         self.writer: BulkWriter | None = None
+        # Forum sync marks wait here for the complete threads they vouch for (items.sync_after).
+        self.threads_arrived: Counter[str] = Counter()  # complete ThreadItems per forum
+        self.held_syncs: dict[str, tuple[ForumItem, int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MongoWriterPipeline:
@@ -72,11 +78,41 @@ class MongoWriterPipeline:
         if "crawled_at" in adapter.field_names() and adapter.get("crawled_at") is None:
             adapter["crawled_at"] = datetime.now(UTC)
         assert self.writer is not None
-        self.writer.add(*item_to_document(item))
+        if not self._hold_sync(item):
+            self.writer.add(*item_to_document(item))
+        if isinstance(item, ThreadItem) and item.complete:
+            self._thread_arrived(item.forum)
         await self.writer.wait_for_capacity()
         return item
 
+    def _hold_sync(self, item: Any) -> bool:
+        """Keep a forum's sync mark back until its threads are here: the writer stores documents
+        in the order they arrive, so the mark can never be stored before them."""
+        needed = sync_after_of(item)
+        if needed is None or self.threads_arrived[item._id] >= needed:
+            return False
+        self.held_syncs[item._id] = (item, needed)
+        return True
+
+    def _thread_arrived(self, forum: str) -> None:
+        self.threads_arrived[forum] += 1
+        held = self.held_syncs.get(forum)
+        if held is not None and self.threads_arrived[forum] >= held[1]:
+            del self.held_syncs[forum]
+            self.writer.add(*item_to_document(held[0]))
+
     async def close_spider(self) -> None:
+        for item, needed in self.held_syncs.values():  # threads lost on the way: no sync mark
+            self.crawler.stats.inc_value("forums/sync_withheld")
+            logger.warning(
+                "Forum %s is not marked synced: %d of its %d threads stored complete reached "
+                "storage",
+                item._id,
+                self.threads_arrived[item._id],
+                needed,
+            )
+            if self.writer is not None:
+                self.writer.add(*item_to_document(replace(item, synced_at=None)))
         if self.writer is not None:
             await self.writer.close()
         if self.client is not None:

@@ -21,6 +21,7 @@ class ForumProgress:
     reading: bool = False  # an index page is in flight
     more: bool = True  # False once an incremental crawl saw an unchanged page
     threads_pending: set[int] = field(default_factory=set)  # listed, not finished
+    threads_completed: int = 0  # listed threads this crawl stored complete
     clean: bool = True  # no failed page, no limit cut the pass short
     threads_listed: int = 0  # rows of the index pages read so far
     rows_per_page: int = 0  # rows on a full index page (stickies aside), once seen

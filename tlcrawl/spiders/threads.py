@@ -36,6 +36,7 @@ from tlcrawl.items import (
     ThreadItem,
     ThreadProgressItem,
     UserItem,
+    sync_after,
 )
 from tlcrawl.parsing import urls
 from tlcrawl.parsing.forum_index import IndexRow, parse_forum_index
@@ -355,12 +356,14 @@ class ThreadsSpider(scrapy.Spider):
         progress = self.forums.get(state.forum or "")
         if progress is not None:
             progress.clean = progress.clean and not state.incomplete
+            progress.threads_completed += not state.incomplete
             progress.threads_pending.discard(state.thread_id)
 
     def _forum_synced(self, progress: ForumProgress | None) -> Iterator[ForumItem]:
         if progress is not None and progress.mark_synced():
             self.crawler.stats.inc_value("forums/synced")
-            yield replace(progress.item, synced_at=datetime.now(UTC))
+            synced = replace(progress.item, synced_at=datetime.now(UTC))
+            yield sync_after(synced, progress.threads_completed)
 
     # --- thread pages ------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from tlcrawl.counts import StatCounts, Stats
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import Document, fit_document, merge, to_update
 from tlcrawl.storage.schema import (
+    FORUMS,
     POSTS,
     THREADS,
     TOMBSTONES,
@@ -92,6 +93,9 @@ def write_batch(
             result.oversized += sum(fit_document(doc) for doc in docs)
         elif kind == THREADS:
             result.held_back += hold_back(docs, tainted)
+        elif kind == FORUMS and tainted:  # a thread is stored incomplete: no forum is synced
+            for doc in docs:
+                doc.pop("synced_at", None)
         changed = count_changed_posts(db, docs) if kind == POSTS else 0
         upserted, modified = write_documents(db, kind, docs, result, dead, tainted)
         result.upserted += upserted
