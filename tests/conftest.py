@@ -3,6 +3,11 @@
 Servers are started once per test session and stopped at the end, also when tests fail. Each test
 that writes gets its own database name, so tests never see each other's documents. Helpers that are
 not fixtures are in tests/support.py.
+
+The suite runs in parallel worker processes (pytest-xdist, `addopts` in pyproject.toml): a session
+here is one worker's, so each worker has its own servers, and a test must never depend on another
+test having run in the same process. The hook at the end sends the slowest tests out first and
+keeps each module of ONE_WORKER on one worker (its module fixtures are costly to build twice).
 """
 
 from __future__ import annotations
@@ -70,3 +75,40 @@ def sample_db(mongo_client, mongo_db_name) -> Iterator[Database]:
     database = mongo_client[mongo_db_name]
     load_sample(database)
     yield database
+
+
+# Modules whose tests share a costly module fixture (a Scrapyd with a deployed egg, a crawl into
+# MongoDB, five built forums): all of a module's tests run on one worker, one after another.
+ONE_WORKER = ("test_scrapyd.py", "test_e2e_cli.py", "test_fakeforum_revisions.py")
+# The slowest modules first, slowest first (measured with --durations): the workers start on them,
+# and the last minutes are short tests that fill in wherever a worker is free.
+SLOW_FIRST = (
+    "test_e2e_resume.py",
+    "test_scrapyd.py",
+    "test_e2e_exit.py",
+    "test_e2e_mongo.py",
+    "test_e2e_heal.py",
+    "test_e2e_refresh.py",
+    "test_parsers_fuzz.py",
+    "test_warc_reparse.py",
+    "test_e2e_cli.py",
+    "test_fakeforum_seeds.py",
+    "test_monitoring_progress.py",
+    "test_pipeline_mongo_writer.py",
+    "test_e2e_crawl.py",
+    "test_e2e_quotes.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """Order and group the tests for pytest-xdist's loadgroup scheduler (harmless without it).
+
+    Modules stay whole and in order (module fixtures are set up once per worker); only the order of
+    the modules changes, the same in every worker (xdist requires identical collections).
+    """
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: modules stay whole
+    for item in items:
+        if item.path.name in ONE_WORKER:
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
