@@ -111,7 +111,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.hookimpl(optionalhook=True, tryfirst=True)  # a pytest-xdist hook: unused without it
 def pytest_xdist_make_scheduler(config, log):
-    """`-n N` (--dist load): hand out tests in collection order, one at a time as workers free up,
+    """`-n N` (--dist load): hand out tests in collection order as workers free up (a few each),
     except that a module of ONE_WORKER goes to one worker whole. (xdist's own `loadgroup` does not
     group on pytest 9: the group suffix it adds never reaches the node ids it schedules.)"""
     if config.getvalue("dist") != "load":
