@@ -2,7 +2,9 @@
 scheduled `threads` crawl of the replica into MongoDB, and the checks of deploy/scrapyd_ctl.py.
 
 Scrapyd is started the way `make scrapyd-start` does it (deploy/scrapyd_ctl.py start, with the
-committed deploy/scrapyd.conf) in its own temporary run directory, on a free port.
+committed deploy/scrapyd.conf) in its own temporary run directory, on a free port. One setting is
+the tests' own: Scrapyd starts queued jobs every 0.2 s instead of every 5 s (a ~/.scrapyd.conf in
+the test's HOME), and `follow` polls as often (POLL), so that no test waits seconds per job.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ CTL = ROOT / "deploy" / "scrapyd_ctl.py"
 SCRAPYD_DEPLOY = Path(sys.executable).with_name("scrapyd-deploy")
 REPLICA = ("--forums", "1", "--threads-per-forum", "3")
 FORUM = "games"
+POLL_SECONDS = "0.2"  # how often the test's Scrapyd starts queued jobs (see the docstring)
+POLL = ("--interval", POLL_SECONDS)  # and how often `follow` looks at a job
 
 
 @dataclass
@@ -78,6 +82,8 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
         # Crawls (Scrapyd's children) write their reports here; follow and refresh read them.
         TLCRAWL_REPORT_DIR=str(run_dir / "reports"),
     )
+    # Scrapyd reads ~/.scrapyd.conf after the committed scrapyd.conf that `start` copies.
+    (run_dir / ".scrapyd.conf").write_text(f"[scrapyd]\npoll_interval = {POLL_SECONDS}\n")
     server = Scrapyd(url, env, run_dir)
     started = server.ctl("start", "--run-dir", str(run_dir), "--timeout", "60")
     assert started.returncode == 0, started.stderr
@@ -205,7 +211,7 @@ def test_a_scheduled_crawl_stores_the_replica_forum_in_mongodb(
     job = scheduled.stdout.strip()
 
     # follow: waits for the job; exits with the crawl's own verdict, read from its report.
-    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "300", timeout=330)
+    followed = scrapyd.ctl("follow", job, *POLL, "--timeout", "300", timeout=330)
     assert followed.returncode == 0, followed.stderr
     assert f"job {job}: exit status 0: the crawl finished and passed its checks" in followed.stdout
     report = json.loads((scrapyd.run_dir / "reports" / f"threads-{job}.json").read_text())
@@ -244,7 +250,7 @@ def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
     )  # fmt: skip
     assert scheduled.returncode == 0, scheduled.stderr
     job = scheduled.stdout.strip()
-    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "120", timeout=150)
+    followed = scrapyd.ctl("follow", job, *POLL, "--timeout", "120", timeout=150)
     assert followed.returncode == 1
     assert f"job {job}: exit status 1: the crawl failed its checks: collected, errors" in (
         followed.stderr
@@ -254,7 +260,7 @@ def test_a_failed_crawl_looks_finished_but_follow_fails(scrapyd, deployed):
 
 
 def _wait_until_finished(scrapyd, job: str) -> None:
-    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "200", timeout=230)
+    followed = scrapyd.ctl("follow", job, *POLL, "--timeout", "200", timeout=230)
     assert "still" not in followed.stderr, followed.stderr
 
 
@@ -265,13 +271,14 @@ def test_follow_shows_progress_and_fails_with_the_crawls_exit_status(scrapyd, de
         "-d", f"base_url={server.url}",
         "-d", f"forums={FORUM},nosuchforum",  # refused once the forum list is read: exit 2
         "-d", "setting=MONGODB_URI=",
+        *scrapy_args("-d", "setting="),
     ).stdout.strip()  # fmt: skip
-    followed = scrapyd.ctl("follow", job, "--interval", "1", "--timeout", "200", timeout=230)
+    followed = scrapyd.ctl("follow", job, *POLL, "--timeout", "200", timeout=230)
     assert followed.returncode == 2, followed.stderr
     assert "exit status 2: bad argument: -a forums=: no subforum 'nosuchforum'" in followed.stderr
     # Refused before the first request: the crawl still leaves its verdict where follow reads it.
     typo = scrapyd.ctl("schedule", "threads", "-d", "thread=622006").stdout.strip()
-    followed = scrapyd.ctl("follow", typo, "--interval", "1", "--timeout", "200", timeout=230)
+    followed = scrapyd.ctl("follow", typo, *POLL, "--timeout", "200", timeout=230)
     assert followed.returncode == 2, followed.stderr
     assert "bad argument: unknown argument -a thread=; did you mean -a thread_url=?" in (
         followed.stderr
@@ -284,7 +291,7 @@ def test_follow_shows_progress_and_fails_with_the_crawls_exit_status(scrapyd, de
         "-d", "setting=CONCURRENT_REQUESTS=1",
         "-d", "setting=TLCRAWL_PROGRESS_INTERVAL=0.5",
     ).stdout.strip()  # fmt: skip
-    followed = scrapyd.ctl("follow", slow, "--interval", "0.5", "--timeout", "200", timeout=230)
+    followed = scrapyd.ctl("follow", slow, *POLL, "--timeout", "200", timeout=230)
     assert followed.returncode == 0, followed.stderr
     progress = [line for line in followed.stdout.splitlines() if "Progress: threads " in line]
     assert progress, followed.stdout
@@ -300,11 +307,13 @@ def test_refresh_never_stacks_jobs_and_notices_a_failed_one(
         "-d", f"base_url={server.url}",
         "-d", f"setting=MONGODB_URI={mongo_server.url}",
         "-d", f"setting=MONGODB_DATABASE={mongo_db_name}",
-        "-d", "setting=CONCURRENT_REQUESTS=1",
+        "-d", "setting=CONCURRENT_REQUESTS=1",  # with the slow replica: lasts a few seconds
+        *scrapy_args("-d", "setting="),
     ]  # fmt: skip
     # A failed job first: the refresh schedules anyway, and fails so that the unit shows it.
     failed = scrapyd.ctl("schedule", "threads", "-d", "forums=nosuchforum",
-                         "-d", f"base_url={server.url}", "-d", "setting=MONGODB_URI=")  # fmt: skip
+                         "-d", f"base_url={server.url}", "-d", "setting=MONGODB_URI=",
+                         *scrapy_args("-d", "setting="))  # fmt: skip
     _wait_until_finished(scrapyd, failed.stdout.strip())
     first = scrapyd.ctl(*refresh)
     assert first.returncode == 2, first.stderr
