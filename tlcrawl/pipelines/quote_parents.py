@@ -30,8 +30,11 @@ from tlcrawl.storage.client import open_client
 
 logger = logging.getLogger(__name__)
 
-# Stored posts just before a header-less quote that its text is compared with.
-ARCHIVE_TEXT_CANDIDATES = 500
+# Stored posts just before a header-less quote that its text is compared with, when the thread
+# was picked up mid-way (a crawl that reads the whole thread compares with every earlier post).
+# 250 pages: a resumed or refreshed thread resolves like a whole one unless the quoted post is
+# further back (500 left a quote of a post 700 back unresolved after a resume); one query.
+ARCHIVE_TEXT_CANDIDATES = 5_000
 
 
 @dataclass

@@ -123,7 +123,7 @@ class WarcFileSet:
         self.written: dict[str, int] = {}  # bytes per file, updated by the writer thread
         self.records = 0
         self.errors = 0
-        self.queue: queue.SimpleQueue[Capture | None] = queue.SimpleQueue()
+        self.queue: queue.Queue[Capture | None] = queue.Queue()
         self.thread = threading.Thread(target=self._write_all, name="warc-writer", daemon=True)
         self.thread.start()
 
@@ -137,6 +137,10 @@ class WarcFileSet:
 
     def put(self, capture: Capture) -> None:
         self.queue.put(capture)
+
+    def drain(self) -> None:
+        """Block until every capture queued so far is written (or its failure logged)."""
+        self.queue.join()
 
     def close(self) -> None:
         """Write what is queued, close the last file (blocks: call it from a thread)."""
@@ -165,6 +169,8 @@ class WarcFileSet:
                 except Exception:  # a bug: the writer must live on for the other pages
                     self.errors += 1
                     logger.exception("WARC write failed for %s", capture.url)
+                finally:
+                    self.queue.task_done()
         finally:
             if out:
                 out.close()
@@ -235,6 +241,7 @@ class WarcCaptureMiddleware:
         max_bytes = crawler.settings.getint("TLCRAWL_WARC_MAX_BYTES", 1_000_000_000)
         middleware = cls(crawler, Path(directory), max_bytes)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -261,6 +268,13 @@ class WarcCaptureMiddleware:
         request.meta[SOURCE_META] = {"warc_file": name, "warc_record_id": record_id}
         self.crawler.stats.inc_value("warc/responses")
         return response
+
+    def spider_idle(self, spider) -> None:
+        """Let the writer catch up while the crawl is still open: a write that fails at close
+        would be logged after Scrapy stopped counting errors (LogCount and the crawl's checks
+        run first at spider_closed) and pass unnoticed. Idle, the queue is a few pages at most."""
+        if self.files is not None:
+            self.files.drain()
 
     async def spider_closed(self, spider) -> None:
         if self.files is None:
