@@ -4,6 +4,7 @@ crawl fetches what changed, not whole threads, and the archive then equals the d
 from __future__ import annotations
 
 import math
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from tests.fakeforum.changes import changes, page_slots
 from tests.servers import running, start_replica
 from tests.support import replica_truth, walk
 from tests.truth import RESOLUTION, by_type, differences
+from tlcrawl.parsing.forum_index import parse_forum_index
 
 SIZE = ("--forums", "2", "--threads-per-forum", "30")
 SIZES = {"forums": 2, "threads_per_forum": 30}
@@ -183,3 +185,32 @@ async def test_refresh_fetches_what_changed_and_stores_the_days_truth(
     )
     assert precision >= 0.995 and recall >= 0.99
     assert old_quoted and all(g["parent_id"] == w["parent_id"] for w, g in old_quoted)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_thread_an_interrupted_refresh_left_incomplete_is_resumed_from_its_checkpoint(
+    mongo_server, mongo_client, mongo_db_name, tmp_path
+):
+    # A synced subforum of two index pages (40 rows a page). An interrupted refresh completed the
+    # threads of page 1 and stopped inside one of page 2; with nothing changed since, the next
+    # refresh stops reading the index after page 1, and must still resume that thread.
+    size = ("--forums", "1", "--threads-per-forum", "80")
+    settings = {"MONGODB_URI": mongo_server.url, "MONGODB_DATABASE": mongo_db_name}
+    with running(start_replica(tmp_path / "replica.log", *size)) as server:
+        base = server.url
+        await run_crawl(settings, base_url=base)
+        db = mongo_client[mongo_db_name]
+        page_two = f"{base}/forum/games/?currentpage=2"
+        rows = parse_forum_index(urllib.request.urlopen(page_two).read(), page_two).rows
+        long_ids = {doc["_id"] for doc in db.threads.find({"pages": {"$gte": 3}})}
+        thread_id = next(row.thread_id for row in rows if row.thread_id in long_ids)
+        stored = db.posts.count_documents({"thread_id": thread_id})
+        db.posts.delete_many({"thread_id": thread_id, "number": {"$gt": PER_PAGE}})
+        db.threads.update_one({"_id": thread_id}, {"$set": {"complete": False, "pages_stored": 1}})
+
+        result = await run_crawl(settings, base_url=base, incremental="1")
+
+    assert result.stats["refresh/incomplete_resumed"] == 1
+    assert page_two not in result.responses  # the index pass still stopped after page 1
+    assert db.posts.count_documents({"thread_id": thread_id}) == stored
+    assert db.threads.find_one({"_id": thread_id})["complete"] is True

@@ -62,6 +62,9 @@ class ThreadProgressItem:
     # Known once post #1 is stored; a crawl resumed past page 1 never sees it again.
     author: str | None = None
     first_post_at: datetime | None = None
+    # Where the thread is, so that a later crawl can resume it without its index row.
+    forum: str | None = None
+    url: str | None = None
 
 
 @dataclass

@@ -79,6 +79,24 @@ def plan_thread(
     return RefreshPlan(page, tuple(post._id for post in expected), expected[0].number)
 
 
+def resumable_row(thread_id: int, forum: str, url: str) -> IndexRow:
+    """An index row for a thread known from its checkpoint alone: none of the index's facts, so
+    it plans as a changed thread and its ThreadItem leaves the stored ones as they are."""
+    return IndexRow(
+        thread_id=thread_id,
+        forum=forum,
+        title="",
+        url=url,
+        author=None,
+        replies=None,
+        views=None,
+        sticky=False,
+        locked=False,
+        last_post_at=None,
+        last_poster=None,
+    )
+
+
 def plan_threads(
     db: Database, rows: list[IndexRow], recheck_since: datetime | None
 ) -> dict[int, RefreshPlan | None]:

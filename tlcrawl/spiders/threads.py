@@ -52,7 +52,7 @@ from tlcrawl.spiders.arguments import (
     whole_number,
 )
 from tlcrawl.spiders.forum_progress import ForumProgress
-from tlcrawl.spiders.refresh import plan_threads
+from tlcrawl.spiders.refresh import plan_threads, resumable_row
 from tlcrawl.spiders.thread_state import (
     POSTS_PER_PAGE,
     WHOLE_THREAD,
@@ -242,8 +242,24 @@ class ThreadsSpider(scrapy.Spider):
             reads_all = not self.incremental or forum.slug not in self.synced
             self.forums[forum.slug] = ForumProgress(item, reads_all=reads_all)
             yield item
+            if not reads_all:
+                await self._resume_incomplete(forum.slug, response.url)
         for request in self._dispatch():
             yield request
+
+    async def _resume_incomplete(self, forum: str, url: str) -> None:
+        """Queue the threads a crawl left incomplete in a synced forum, from their checkpoints.
+
+        The index pass may stop before their rows (at the first page showing no change: an
+        interrupted refresh completed the threads listed above them), so they do not wait for it.
+        """
+        stored = await self._archive(archive.incomplete_threads, forum, url=url, default=[])
+        rows = [resumable_row(thread_id, forum, thread_url) for thread_id, thread_url in stored]
+        plans = await self._plans(rows, url)
+        for row in rows:
+            if (plan := plans.get(row.thread_id, WHOLE_THREAD)) is not None:
+                self.crawler.stats.inc_value("refresh/incomplete_resumed")
+                self._enqueue_thread(row, plan, self.forums[forum])
 
     def _index_request(self, forum: str, page: int) -> scrapy.Request:
         return scrapy.Request(
@@ -616,6 +632,8 @@ class ThreadsSpider(scrapy.Spider):
                     pages_stored=state.stored_through,
                     author=first.author if first else None,
                     first_post_at=first.posted_at if first else None,
+                    forum=state.forum,
+                    url=state.url,
                 )
             )
         state.stamp_items(items)  # now: while the await below runs, other pages may be released

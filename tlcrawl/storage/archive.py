@@ -62,6 +62,12 @@ def synced_forums(db: Database, slugs: list[str]) -> set[str]:
     return {doc["_id"] for doc in db[FORUMS].find(query, {"_id": 1})}
 
 
+def incomplete_threads(db: Database, forum: str) -> list[tuple[int, str]]:
+    """(thread id, URL) of the forum's threads stored not complete, where the URL is known."""
+    query = {"forum": forum, "complete": False, "url": {"$type": "string"}}
+    return [(doc["_id"], doc["url"]) for doc in db[THREADS].find(query, {"url": 1})]
+
+
 def count_live_posts(db: Database, thread_id: int) -> int:
     return db[POSTS].count_documents({"thread_id": thread_id, **LIVE})
 

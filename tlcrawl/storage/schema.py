@@ -51,7 +51,11 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("reply_to", ASCENDING)]),  # "who replied to post X"
         IndexModel([("quotes.parent_id", ASCENDING)]),  # "who quotes post X"
     ],
-    THREADS: [IndexModel([("forum", ASCENDING), ("last_post_at", DESCENDING)])],
+    THREADS: [
+        IndexModel([("forum", ASCENDING), ("last_post_at", DESCENDING)]),
+        # A synced forum's threads left incomplete, which an incremental crawl resumes first.
+        IndexModel([("forum", ASCENDING), ("complete", ASCENDING)]),
+    ],
     USERS: [IndexModel([("last_post_at", DESCENDING)])],  # recently active users
 }
 
