@@ -303,10 +303,13 @@ def _pair_post_parts(root: HtmlElement, problems: list[str]) -> list[_RawPost]:
     """Walk headers, bodies and signatures in document order, pairing them up."""
     raw: list[_RawPost] = []
     for element in root.iter("header", "article", "div"):
+        if element.tag == "header":  # read once: for the test and for the fields
+            parts = _header_parts(element)
+            if parts.is_post_header:
+                raw.append(_RawPost(element, parts))
+            continue
         part = _post_part(element)
-        if part == "header":
-            raw.append(_RawPost(element, _header_parts(element)))
-        elif part == "article":
+        if part == "article":
             if raw and raw[-1].article is None:
                 raw[-1].article = element
             else:
@@ -324,7 +327,7 @@ def _post_part(element: HtmlElement) -> str | None:
     """Which part of a post `element` is: a `header` with a username, `article.forumPost`, or
     `div.forumsig` (a signature); None for anything else."""
     if element.tag == "header":
-        return "header" if find_all(element, "div", "fpost-username") else None
+        return "header" if _header_parts(element).is_post_header else None
     kind = element.get("class") or ""
     if element.tag == "article":
         return "article" if "forumPost" in kind.split() else None
@@ -426,6 +429,11 @@ class _HeaderParts:
 
     def get(self, tag: str, class_name: str) -> list[HtmlElement]:
         return self.by_class.get((tag, class_name), [])
+
+    @property
+    def is_post_header(self) -> bool:
+        """A post's header shows a username; other `header` elements are not posts."""
+        return bool(self.get("div", "fpost-username"))
 
 
 def _header_parts(header: HtmlElement) -> _HeaderParts:
