@@ -328,10 +328,10 @@ def _post_part(element: HtmlElement) -> str | None:
     `div.forumsig` (a signature); None for anything else."""
     if element.tag == "header":
         return "header" if _header_parts(element).is_post_header else None
-    kind = element.get("class") or ""
+    kind = classes(element)
     if element.tag == "article":
-        return "article" if "forumPost" in kind.split() else None
-    return "signature" if "forumsig" in kind and "forumsig" in kind.split() else None
+        return "article" if "forumPost" in kind else None
+    return "signature" if "forumsig" in kind else None
 
 
 def _posts(root: HtmlElement, base: str, problems: list[str]) -> tuple[list[ParsedPost], int]:

@@ -74,7 +74,7 @@ def _absolute(url: str, base: str) -> str:
     if url.startswith(("http://", "https://")):
         return url
     if url.startswith("/") and not url.startswith("//") and "/." not in url:
-        return origin(base) + url if urlsplit(base).netloc else url
+        return origin(base) + url  # a relative base has no origin: the path stays as it is
     return urljoin(base, url)
 
 

@@ -372,7 +372,8 @@ class ThreadsSpider(scrapy.Spider):
         progress = self.forums.get(state.forum or "")
         if progress is not None:
             progress.clean = progress.clean and not state.incomplete
-            progress.threads_completed += not state.incomplete
+            if not state.incomplete:
+                progress.threads_completed += 1
             progress.threads_pending.discard(state.thread_id)
 
     def _forum_synced(self, progress: ForumProgress | None) -> Iterator[ForumItem]:
