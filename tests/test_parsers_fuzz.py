@@ -292,6 +292,14 @@ def _seed_page() -> bytes:
 SEED_URL = BASE + "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
 
 
+def _seed_changed(pattern: bytes, new: str, count: int = 1):
+    """The seed page parsed with `pattern` replaced by `new` (`count` times, 0: everywhere)."""
+    page = _seed_page()
+    bad = re.sub(pattern, new.encode(), page, count=count)
+    assert bad != page
+    return parse_thread_page(bad, SEED_URL)
+
+
 def test_invalid_edit_time_skips_only_that_post():
     page = _seed_page()
     edited = re.search(rb"Last Edited: (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})", page)
@@ -305,41 +313,29 @@ def test_invalid_edit_time_skips_only_that_post():
 
 @pytest.mark.parametrize("number", [HUGE_NUMBER, "²"])
 def test_unreadable_post_number_skips_only_that_post(number):
-    page = _seed_page()
-    bad = re.sub(rb">#1</a>", f">#{number}</a>".encode(), page, count=1)
-    assert bad != page
-    parsed = parse_thread_page(bad, SEED_URL)
+    parsed = _seed_changed(rb">#1</a>", f">#{number}</a>")
     assert [post.number for post in parsed.posts][:2] == [2, 3]
     assert parsed.problems == ["post 1 on the page: missing post number"]
 
 
 @pytest.mark.parametrize("count", [HUGE_NUMBER, "²"])
 def test_unreadable_post_count_is_a_problem_not_a_crash(count):
-    page = _seed_page()
-    bad = re.sub(rb"[\d,]+ Posts", f"{count} Posts".encode(), page, count=1)
-    assert bad != page
-    parsed = parse_thread_page(bad, SEED_URL)
-    assert len(parsed.posts) == len(parse_thread_page(page, SEED_URL).posts)
+    parsed = _seed_changed(rb"[\d,]+ Posts", f"{count} Posts")
+    assert len(parsed.posts) == len(parse_thread_page(_seed_page(), SEED_URL).posts)
     assert parsed.posts[0].post_count is None
     assert "post #1: no post count" in parsed.problems
 
 
 @pytest.mark.parametrize("replies", [HUGE_NUMBER, "²"])
 def test_unreadable_comment_count_is_none(replies):
-    page = _seed_page()
-    bad = re.sub(rb"\d+ Comments", f"{replies} Comments".encode(), page, count=1)
-    assert bad != page
-    parsed = parse_thread_page(bad, SEED_URL)
+    parsed = _seed_changed(rb"\d+ Comments", f"{replies} Comments")
     assert parsed.replies is None
     assert len(parsed.posts) == 20
 
 
 @pytest.mark.parametrize("label", [HUGE_NUMBER, "²"])
 def test_unreadable_pager_numbers_are_ignored(label):
-    page = _seed_page()
-    bad = re.sub(rb">2</a>", f">{label}</a>".encode(), page)
-    assert bad != page
-    parsed = parse_thread_page(bad, SEED_URL)
+    parsed = _seed_changed(rb">2</a>", f">{label}</a>", count=0)
     assert (parsed.page, parsed.pages, parsed.error) == (1, 2, None)
 
 
