@@ -210,6 +210,7 @@ async def test_a_thread_an_interrupted_refresh_left_incomplete_is_resumed_from_i
 
         result = await run_crawl(settings, base_url=base, incremental="1")
 
+    print(f"resume of an incomplete thread: {len(result.responses)} requests: {result.responses}")
     assert result.stats["refresh/incomplete_resumed"] == 1
     assert page_two not in result.responses  # the index pass still stopped after page 1
     assert db.posts.count_documents({"thread_id": thread_id}) == stored
