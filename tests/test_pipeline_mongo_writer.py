@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import threading
 import time
 from datetime import UTC, datetime
 
 import pymongo
 import pytest
 import pytest_twisted
-from scrapy import Spider
+from scrapy import Request, Spider
 from scrapy.exceptions import NotConfigured
+from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
 from twisted.internet.threads import deferToThread
+from warcio.archiveiterator import ArchiveIterator
 
 from tests.servers import start_mongo
 from tests.support import make_post
 from tlcrawl.items import ForumItem, ThreadItem, UserItem, sync_after
+from tlcrawl.pipelines import mongo_writer
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
 from tlcrawl.storage.replay import replay
+from tlcrawl.warc import RAW_PAGES_DURABLE, SOURCE_META
+from tlcrawl.warc import capture as capture_module
+from tlcrawl.warc.capture import WarcCaptureMiddleware, WarcFileSet
 
 
 class ArchiveSpider(Spider):
@@ -187,3 +195,71 @@ async def test_a_sync_mark_whose_threads_never_arrived_is_not_stored(
     assert stored["name"] == "General Games" and stored["synced_at"] is None
     assert pipeline.crawler.stats.get_value("forums/sync_withheld") == 1
     assert "Forum games is not marked synced: 1 of its 2 threads" in caplog.text
+
+
+def _captured_pages(crawler, count: int) -> tuple[WarcCaptureMiddleware, list[dict[str, str]]]:
+    """`count` thread pages through the WARC capture middleware, and the `source` of each."""
+    capture = WarcCaptureMiddleware.from_crawler(crawler)
+    capture.spider_opened(crawler.spider)
+    sources = []
+    for page in range(1, count + 1):
+        request = Request(f"https://tl.net/forum/games/1-t?page={page}")
+        response = HtmlResponse(request.url, body=b"<p>page</p>", request=request)
+        capture.process_response(request, response)
+        sources.append(request.meta[SOURCE_META])
+    return capture, sources
+
+
+def _records_on_disk(directory) -> set[str]:
+    found = set()
+    for path in directory.glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            found |= {
+                record.rec_headers.get_header("WARC-Record-ID")
+                for record in ArchiveIterator(stream)
+            }
+    return found
+
+
+@pytest_twisted.ensureDeferred
+async def test_documents_are_stored_only_once_the_raw_pages_they_name_are_on_disk(
+    mongo_server, mongo_client, mongo_db_name, tmp_path, monkeypatch
+):
+    # A kill -9 or a reboot right after a write must not leave a document naming a WARC record
+    # that never reached the disk: the archive could not be rebuilt from its raw pages. Here the
+    # disk is slow (the WARC writer still has the pages queued when their posts are flushed).
+    write, fsync, synced = WarcFileSet._write, os.fsync, []
+    slow_write = staticmethod(lambda *args: time.sleep(0.2) or write(*args))
+    monkeypatch.setattr(WarcFileSet, "_write", slow_write)
+    monkeypatch.setattr(capture_module.os, "fsync", lambda fd: synced.append(fd) or fsync(fd))
+    pipeline = make_pipeline(mongo_server.url, mongo_db_name, TLCRAWL_WARC_DIR=str(tmp_path))
+    capture, sources = _captured_pages(pipeline.crawler, 3)
+    posts = [make_post(i, f"post {i}", crawled_at=None, source=sources[i]) for i in range(3)]
+    at_write = []  # what was durable when the writer went ahead
+    pipeline.crawler.signals.connect(
+        lambda: lambda seconds: at_write.append((_records_on_disk(tmp_path), len(synced))),
+        signal=RAW_PAGES_DURABLE,
+        weak=False,
+    )  # connected after the capture middleware: its wait runs after the middleware's
+    await run_pipeline(pipeline, posts)
+    capture.files.close()
+    named = {post["source"]["warc_record_id"] for post in mongo_client[mongo_db_name].posts.find()}
+    assert len(named) == 3
+    on_disk, fsyncs = at_write[0]
+    assert named <= on_disk
+    assert fsyncs >= 1  # through the OS's cache too: a reboot keeps them
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stuck_warc_writer_delays_storage_loudly_but_loses_nothing(
+    mongo_server, mongo_client, mongo_db_name, caplog, monkeypatch
+):
+    monkeypatch.setattr(mongo_writer, "RAW_PAGES_WAIT_SECONDS", 0.1)
+    pipeline = make_pipeline(mongo_server.url, mongo_db_name)
+    pipeline.crawler.signals.connect(
+        lambda: threading.Event().wait, signal=RAW_PAGES_DURABLE, weak=False
+    )  # a wait that never comes true
+    with caplog.at_level(logging.ERROR):
+        await run_pipeline(pipeline, sample_items(5))
+    assert mongo_client[mongo_db_name].posts.count_documents({}) == 5
+    assert "Raw pages not on disk after 0.1 s: storing documents that name them" in caplog.text

@@ -8,12 +8,16 @@ Settings (defaults in tlcrawl/defaults.py):
 - MONGODB_RETRY_SECONDS: how long a failed flush is retried before going to the dead letters.
 - MONGODB_DEAD_LETTER_PATH: `{spider}` and `{timestamp}` are filled in; the file is only created
   when something fails.
+
+With WARC capture on, each batch waits until the raw pages captured before it are on disk (see
+tlcrawl.warc): a stored document's `source` always names a record that exists.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +32,12 @@ from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile
 from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.writer import BulkWriter
+from tlcrawl.warc import RAW_PAGES_DURABLE
 
 logger = logging.getLogger(__name__)
+
+# A WARC writer this far behind is stuck rather than slow: the batch is stored anyway, loudly.
+RAW_PAGES_WAIT_SECONDS = 300
 
 
 class MongoWriterPipeline:
@@ -70,6 +78,7 @@ class MongoWriterPipeline:
             batch_size=self.batch_size,
             flush_seconds=self.flush_seconds,
             retry_seconds=self.retry_seconds,
+            before_write=self._raw_pages_written,
         )
         await self.writer.start()
 
@@ -84,6 +93,24 @@ class MongoWriterPipeline:
             self._thread_arrived(item.forum)
         await self.writer.wait_for_capacity()
         return item
+
+    def _raw_pages_written(self) -> Callable[[], None] | None:
+        """As a batch is handed over: the wait, on the writer's thread, for the raw pages captured
+        so far (those its documents name among them) to be on disk. None without capture."""
+        answers = self.crawler.signals.send_catch_log(signal=RAW_PAGES_DURABLE)
+        waits = [wait for _, wait in answers if callable(wait)]
+        if not waits:
+            return None
+
+        def wait_for_pages() -> None:
+            for wait in waits:
+                if not wait(RAW_PAGES_WAIT_SECONDS):
+                    logger.error(
+                        "Raw pages not on disk after %g s: storing documents that name them",
+                        RAW_PAGES_WAIT_SECONDS,
+                    )
+
+        return wait_for_pages
 
     def _hold_sync(self, item: Any) -> bool:
         """Keep a forum's sync mark back until its threads are here: the writer stores documents

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -199,8 +200,12 @@ class BulkWriter:
         batch_size: int = defaults.MONGODB_BATCH_SIZE,
         flush_seconds: float = defaults.MONGODB_FLUSH_SECONDS,
         retry_seconds: float = defaults.MONGODB_RETRY_SECONDS,
+        before_write: Callable[[], Callable[[], None] | None] | None = None,
     ) -> None:
         self.db = db
+        # Called on the event loop as each batch is handed over; what it returns runs on the
+        # worker thread before the batch is written (the wait for its raw pages: tlcrawl.warc).
+        self.before_write = before_write
         self.dead_letter = dead_letter
         self.stats = stats
         self.batch_size = batch_size
@@ -245,7 +250,8 @@ class BulkWriter:
             return None
         assert self._loop is not None, "start() first"
         batch, self._buffer, self._size = self._buffer, {}, 0
-        future = self._loop.run_in_executor(self._executor, self._write_with_retry, batch)
+        first = self.before_write() if self.before_write else None
+        future = self._loop.run_in_executor(self._executor, self._write_with_retry, batch, first)
         self._in_flight.append(future)
         future.add_done_callback(self._flushed)
         return future
@@ -304,7 +310,14 @@ class BulkWriter:
         selection = self.db.client.options.server_selection_timeout
         return min(selection, max(remaining, min(self.retry_seconds, 10.0)))
 
-    def _write_with_retry(self, batch: Batch) -> FlushResult:
+    def _write_with_retry(
+        self, batch: Batch, first: Callable[[], None] | None = None
+    ) -> FlushResult:
+        if first is not None:
+            try:
+                first()
+            except Exception:  # a bug in the wait must not cost the batch
+                logger.exception("Waiting before a MongoDB write failed; writing anyway")
         result = FlushResult()
         deadline = time.monotonic() + (0 if self._failing else self.retry_seconds)
         delay = FIRST_RETRY_DELAY

@@ -10,6 +10,10 @@ copy them into the items it reads from the page (`response.meta["warc_source"]`)
 One file set per crawl, `tlcrawl-<spider>-<UTC time>-<pid>-<serial>.warc.gz` in TLCRAWL_WARC_DIR; a
 new file starts once the current one holds TLCRAWL_WARC_MAX_BYTES (it may exceed it by the records
 already queued). Each file starts with a warcinfo record.
+
+The writer thread also takes barriers (`WarcFileSet.barrier`, answering RAW_PAGES_DURABLE): it
+flushes and fsyncs the open file when it reaches one, so the captures queued before the barrier are
+on disk before storage writes documents that name them (see tlcrawl.warc).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import os
 import queue
 import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -35,7 +40,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from tlcrawl.warc import RENDERED_HEADER, SOURCE_META
+from tlcrawl.warc import RAW_PAGES_DURABLE, RENDERED_HEADER, SOURCE_META
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +67,13 @@ class Capture:
     body: bytes
     ip_address: str | None
     rendered: str | None
+
+
+@dataclass
+class _Barrier:
+    """A mark in the writer's queue: `reached` is set once every capture before it is on disk."""
+
+    reached: threading.Event = field(default_factory=threading.Event)
 
 
 def new_record_id() -> str:
@@ -123,7 +135,8 @@ class WarcFileSet:
         self.written: dict[str, int] = {}  # bytes per file, updated by the writer thread
         self.records = 0
         self.errors = 0
-        self.queue: queue.Queue[Capture | None] = queue.Queue()
+        self.queue: queue.Queue[Capture | _Barrier | None] = queue.Queue()
+        self.closing = False
         self.thread = threading.Thread(target=self._write_all, name="warc-writer", daemon=True)
         self.thread.start()
 
@@ -138,12 +151,22 @@ class WarcFileSet:
     def put(self, capture: Capture) -> None:
         self.queue.put(capture)
 
+    def barrier(self) -> Callable[[float], bool] | None:
+        """A wait (seconds -> True once done) for the captures queued so far to be written and
+        fsynced; None once closing (everything is then written and closed anyway)."""
+        if self.closing:
+            return None
+        mark = _Barrier()
+        self.queue.put(mark)
+        return mark.reached.wait
+
     def drain(self) -> None:
         """Block until every capture queued so far is written (or its failure logged)."""
         self.queue.join()
 
     def close(self) -> None:
         """Write what is queued, close the last file (blocks: call it from a thread)."""
+        self.closing = True
         self.queue.put(None)
         self.thread.join()
 
@@ -154,10 +177,13 @@ class WarcFileSet:
         try:
             while (capture := self.queue.get()) is not None:
                 try:
+                    if isinstance(capture, _Barrier):
+                        self._reach(capture, out)
+                        continue
                     if capture.file != current:
-                        if out:
-                            out.close()
-                        out = writer = current = None
+                        previous, out, writer, current = out, None, None, None
+                        if previous:
+                            _close(previous)
                         out, writer = self._open(capture.file)
                         current = capture.file
                     self._write(writer, capture)
@@ -173,7 +199,24 @@ class WarcFileSet:
                     self.queue.task_done()
         finally:
             if out:
-                out.close()
+                self._close_last(out)
+
+    def _close_last(self, out) -> None:
+        try:
+            _close(out)
+        except OSError as error:
+            self.errors += 1
+            logger.error("WARC file not closed cleanly (%s): %s", out.name, error)
+
+    def _reach(self, barrier: _Barrier, out) -> None:
+        try:
+            if out:
+                _sync(out)
+        except Exception as error:  # counted: the crawl fails its checks, storage goes on
+            self.errors += 1
+            logger.error("WARC fsync failed (%s): %s", out.name, error)
+        finally:
+            barrier.reached.set()
 
     def _open(self, name: str):
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -217,6 +260,20 @@ class WarcFileSet:
         writer.write_request_response_pair(request, response)
 
 
+def _sync(out) -> None:
+    """What was written to `out` is on disk: through Python's buffer and the OS's cache."""
+    out.flush()
+    os.fsync(out.fileno())
+
+
+def _close(out) -> None:
+    """Close a WARC file durably: a rotated file is never again synced by a barrier."""
+    try:
+        _sync(out)
+    finally:
+        out.close()
+
+
 def _reason(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -243,7 +300,12 @@ class WarcCaptureMiddleware:
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.raw_pages_durable, signal=RAW_PAGES_DURABLE)
         return middleware
+
+    def raw_pages_durable(self) -> Callable[[float], bool] | None:
+        """Storage is about to write documents read from the pages captured so far."""
+        return self.files.barrier() if self.files is not None else None
 
     def spider_opened(self, spider) -> None:
         started = datetime.now(UTC)
