@@ -7,6 +7,7 @@ Each line is `{"collection": ..., "document": ..., "error": ...}`; `bson.json_ut
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 from pathlib import Path
@@ -32,6 +33,8 @@ class DeadLetterFile:
                 line = {"collection": collection, "document": doc, "error": error}
                 out.write(json_util.dumps(line, ensure_ascii=False) + "\n")
                 count += 1
+            out.flush()
+            os.fsync(out.fileno())  # the only copy until replayed: through the OS's cache too
         return count
 
 
