@@ -298,6 +298,8 @@ def job_report(entry: dict) -> dict:
             f"job {entry['id']} ended without a report ({path}): it never started (bad arguments, "
             f"database unreachable) or crashed; see its log at {server_url()}{entry.get('log_url')}"
         ) from None
+    except ValueError as error:  # not JSON, or not UTF-8: damaged
+        raise CtlError(f"job {entry['id']}: its report {path} is unreadable ({error})") from None
 
 
 def _show_progress(entry: dict, offset: int) -> int:

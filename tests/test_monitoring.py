@@ -96,3 +96,20 @@ def test_quotes_resolved_are_compared_with_the_previous_crawl_of_the_same_scope(
 def test_a_crawl_that_collected_nothing_fails(tmp_path):
     stats = run_checks(tmp_path, {"finish_reason": "finished"})
     assert stats["checks/failed/collected"] == "nothing was collected: no forum, thread or post"
+
+
+def test_a_summary_cut_short_by_a_crash_is_skipped_and_the_next_one_stays_readable(
+    tmp_path, caplog
+):
+    run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 90})
+    path = tmp_path / history.HISTORY_FILE
+    with path.open("a") as out:
+        out.write('{"scope": "threads", "quotes_resolved_sh')  # kill -9 mid-line
+    # The cut line is skipped (the last whole summary is compared with), then a new line starts.
+    worse = run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 80})
+    assert worse["checks/failed/quotes_resolved"].startswith("80.0% of quotes resolved, down")
+    assert f"{path}:2 is not a crawl summary (cut short?): skipped" in caplog.text
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["quotes_resolved_share"] == 0.8
+    again = run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 80})
+    assert "checks/failed/quotes_resolved" not in again  # compared with the 0.8 after the cut

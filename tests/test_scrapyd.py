@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
@@ -32,6 +33,7 @@ import pytest
 from tests.crawling import scrapy_args
 from tests.servers import ROOT
 from tests.support import replica_truth
+from tlcrawl.monitoring.report import write_report
 
 CTL = ROOT / "deploy" / "scrapyd_ctl.py"
 SCRAPYD_DEPLOY = Path(sys.executable).with_name("scrapyd-deploy")
@@ -338,3 +340,39 @@ def test_refresh_never_stacks_jobs_and_notices_a_failed_one(
     assert report["exit_code"] == 0, report["verdict"]
     assert report["stats"]["threads/unchanged_skipped"] == 3  # the replica's 3 threads
     assert report["stats"].get("posts/yielded", 0) == 0
+
+
+def test_a_damaged_report_is_one_line_of_error_not_a_traceback(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("scrapyd_ctl", CTL)
+    ctl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ctl)
+    monkeypatch.setenv("TLCRAWL_REPORT_DIR", str(tmp_path))
+    (tmp_path / "threads-job1.json").write_text('{"job": "job1", "exit_co')  # a disk filled up
+    with pytest.raises(ctl.CtlError, match=r"^job job1: its report .* is unreadable \("):
+        ctl.job_report({"id": "job1", "spider": "threads"})
+
+
+def test_a_report_write_that_fails_midway_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    markdown, data = tmp_path / "threads-job1.md", tmp_path / "threads-job1.json"
+    summary = {
+        "spider": "threads", "job": "job1", "scope": "threads", "started_at": "2026-11-30",
+        "finished_at": "2026-11-30", "elapsed_seconds": 1.0, "finish_reason": "finished",
+        "verdict": "v", "checks": [], "figures": {}, "faults": {}, "stats": {}, "exit_code": 0,
+    }  # fmt: skip
+    write_report(summary, markdown, data)
+
+    write_text = Path.write_text
+
+    def disk_full(path, text, encoding=None):  # when the JSON report is written
+        if ".json" not in path.name:
+            return write_text(path, text, encoding=encoding)
+        with open(path, "w", encoding=encoding) as out:
+            out.write(text[: len(text) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    with pytest.raises(OSError):
+        write_report({**summary, "exit_code": 1}, markdown, data)
+    monkeypatch.undo()
+    assert json.loads(data.read_text())["exit_code"] == 0  # `follow` still reads a whole report
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([markdown.name, data.name])

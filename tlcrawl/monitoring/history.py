@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pymongo import DESCENDING, MongoClient
+from pymongo import DESCENDING
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
+
+from tlcrawl.storage.client import open_client
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ def _database(crawler: Crawler):
     uri = crawler.settings.get("MONGODB_URI")
     if not uri:
         return None
-    client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    client = open_client(uri, serverSelectionTimeoutMS=5000)
     return client, client[crawler.settings.get("MONGODB_DATABASE") or "tlcrawl"][COLLECTION]
 
 
@@ -69,9 +71,21 @@ def previous_summary(crawler: Crawler) -> dict | None:
     path = _history_file(crawler)
     if not path.exists():
         return None
-    summaries = (json.loads(line) for line in path.read_text().splitlines() if line.strip())
-    matching = [summary for summary in summaries if summary.get("scope") == scope]
+    matching = [summary for summary in _read_summaries(path) if summary.get("scope") == scope]
     return matching[-1] if matching else None
+
+
+def _read_summaries(path: Path) -> list[dict]:
+    """The file's summaries; a line that is not one (cut short by a crash) is skipped, loudly."""
+    summaries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            summaries.append(json.loads(line))
+        except json.JSONDecodeError:
+            logger.warning("%s:%d is not a crawl summary (cut short?): skipped", path, number)
+    return summaries
 
 
 def save_summary(crawler: Crawler, summary: dict) -> None:
@@ -88,5 +102,15 @@ def save_summary(crawler: Crawler, summary: dict) -> None:
         return
     path = _history_file(crawler)
     path.parent.mkdir(parents=True, exist_ok=True)
+    new_line = "\n" if _cut_short(path) else ""  # after a crash mid-line: keep this one whole
     with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(summary, default=str) + "\n")
+        out.write(new_line + json.dumps(summary, default=str) + "\n")
+
+
+def _cut_short(path: Path) -> bool:
+    """The file's last line has no end (a crash while it was written)."""
+    if not path.exists() or not path.stat().st_size:
+        return False
+    with path.open("rb") as data:
+        data.seek(-1, 2)
+        return data.read(1) != b"\n"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
 from tlcrawl.monitoring.verdict import DATABASE
-from tlcrawl.storage.client import mask_uri, uri_secrets
+from tlcrawl.storage.client import mask_uri, open_client, uri_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def check_database(uri: str, seconds: float) -> None:
     """Raise DatabaseUnreachable (its message free of secrets) unless MongoDB answers a ping."""
     timeout_ms = int(seconds * 1000)
     try:
-        client = MongoClient(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
+        client = open_client(uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
         try:
             client.admin.command("ping")
         finally:

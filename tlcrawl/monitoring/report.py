@@ -4,6 +4,7 @@ programs: `deploy/scrapyd_ctl.py follow` reads it) under TLCRAWL_REPORT_DIR."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,8 +139,19 @@ def write_refusal_report(directory: str | Path, spider: str, job: str | None, ve
 
 def write_report(summary: Mapping[str, Any], markdown: Path, data: Path) -> None:
     markdown.parent.mkdir(parents=True, exist_ok=True)
-    markdown.write_text(render_markdown(summary), encoding="utf-8")
-    data.write_text(json.dumps(summary, default=_json_value, indent=1), encoding="utf-8")
+    _write_whole(markdown, render_markdown(summary))
+    _write_whole(data, json.dumps(summary, default=_json_value, indent=1))
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write `path` so that a reader (`follow`, `refresh`) never sees it half written, even after
+    a crash: a file beside it, then one rename."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # a write that failed leaves no litter
 
 
 def _json_value(value: Any) -> Any:

@@ -45,6 +45,6 @@ def uri_secrets(uri: str) -> set[str]:
     return found | {unquote(secret) for secret in found}
 
 
-def open_client(uri: str) -> MongoClient:
+def open_client(uri: str, **options) -> MongoClient:
     # tz_aware: stored dates come back as aware UTC datetimes, like the items that wrote them.
-    return MongoClient(uri, tz_aware=True)
+    return MongoClient(uri, tz_aware=True, **options)
