@@ -137,8 +137,8 @@ def test_replaying_an_old_file_never_rolls_a_post_back(
     db = mongo_client[mongo_db_name]
     write(db, make_post(5, "second version", crawled_at=T0 + timedelta(days=1)))
 
-    read, superseded, result = replay(path, mongo_server.url, mongo_db_name)
-    assert (read, superseded, result.modified) == (1, 1, 0)
+    done = replay(path, mongo_server.url, mongo_db_name)
+    assert (done.read, done.superseded, done.counts.modified) == (1, 1, 0)
     doc = db.posts.find_one({"_id": 5})
     assert doc["text"] == "second version"
     assert not doc.get("history")
@@ -156,3 +156,23 @@ def test_mask_uri_hides_only_the_password():
     assert mask_uri("mongodb://u@h/?authMechanism=MONGODB-X509") == (
         "mongodb://u@h/?authMechanism=MONGODB-X509"
     )
+
+
+def test_a_dead_letter_line_cut_short_by_a_crash_costs_only_itself(
+    mongo_server, mongo_client, mongo_db_name, tmp_path
+):
+    path = tmp_path / "dead.jsonl"
+    DeadLetterFile(path).append("posts", [item_to_document(make_post(i))[1] for i in range(3)], "x")
+    with path.open("a") as out:
+        out.write('{"collection": "posts", "document": {"_id": 3, "te')  # kill -9 mid-line
+    args = [sys.executable, "-m", "tlcrawl.storage.replay", str(path), "--uri", mongo_server.url]
+    done = subprocess.run(
+        [*args, "--db", mongo_db_name], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "read 3, upserted 3" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"replay: 1 line(s) of {path} unreadable, skipped (cut short by a crash? their threads "
+        "stay incomplete for the next crawl): line 4"
+    )  # before it, only the test server's missing text index
+    assert mongo_client[mongo_db_name].posts.count_documents({}) == 3

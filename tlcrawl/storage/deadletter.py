@@ -38,14 +38,24 @@ class DeadLetterFile:
         return count
 
 
-def read_dead_letters(path: str | Path) -> Iterator[tuple[str, Document]]:
-    """(collection, document) for each line of a dead-letter file, in file order."""
-    with Path(path).open(encoding="utf-8") as lines:
+def read_dead_letters(
+    path: str | Path, unreadable: list[int] | None = None
+) -> Iterator[tuple[str, Document]]:
+    """(collection, document) for each line of a dead-letter file, in file order.
+
+    A line that is not one (the last, cut short by a crash) raises ValueError, or, given a list
+    `unreadable`, has its number added there and is skipped: the other lines still count.
+    """
+    with Path(path).open(encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 entry = json_util.loads(line, json_options=_READ_OPTIONS)
-            except (json.JSONDecodeError, TypeError) as exc:
-                raise ValueError(f"{path}:{number}: not a dead-letter line: {exc}") from exc
-            yield entry["collection"], entry["document"]
+                found = entry["collection"], entry["document"]
+            except (json.JSONDecodeError, TypeError, KeyError) as exc:
+                if unreadable is None:
+                    raise ValueError(f"{path}:{number}: not a dead-letter line: {exc}") from exc
+                unreadable.append(number)
+                continue
+            yield found

@@ -3,7 +3,8 @@
 The documents go through the same idempotent upserts as a crawl, so replaying twice is harmless.
 A document older than what a later crawl stored (by `crawled_at`) is skipped: replaying an old
 file never rolls a post back or files its newer version under `history`.
-Prints the counts; exits 1 when anything could not be written (the file is left as it is).
+Prints the counts; exits 1 when anything could not be written or read (the file is left as it
+is): a line cut short by a crash is named and skipped, every whole line is still replayed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -60,23 +62,31 @@ def drop_superseded(db: Database, batch: Batch) -> int:
     return dropped
 
 
-def replay(path: Path, uri: str, database: str) -> tuple[int, int, FlushResult]:
-    """Write the file's documents; return (lines read, skipped as superseded, counts)."""
+@dataclass
+class Replayed:
+    read: int = 0  # documents read from the file
+    superseded: int = 0  # skipped: a later crawl stored them
+    counts: FlushResult = field(default_factory=FlushResult)
+    unreadable: list[int] = field(default_factory=list)  # line numbers, skipped
+
+
+def replay(path: Path, uri: str, database: str) -> Replayed:
+    """Write the file's documents (those of its readable lines)."""
     client = open_client(uri)
     # Documents the server rejects again are collected next to the file, not lost.
     rejected = DeadLetterFile(path.with_name(path.stem + ".rejected.jsonl"))
-    result, read, superseded = FlushResult(), 0, 0
+    done = Replayed()
     try:
         db = client[database]
         ensure_indexes(db)
         tainted: set[int] = set()  # threads whose posts are rejected again stay not complete
-        for batch, lines in batches(read_dead_letters(path)):
-            read += lines
-            superseded += drop_superseded(db, batch)
-            write_batch(db, batch, result, rejected, tainted)
+        for batch, lines in batches(read_dead_letters(path, done.unreadable)):
+            done.read += lines
+            done.superseded += drop_superseded(db, batch)
+            write_batch(db, batch, done.counts, rejected, tainted)
     finally:
         client.close()
-    return read, superseded, result
+    return done
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,15 +98,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        read, superseded, result = replay(args.file, args.uri, args.db)
+        done = replay(args.file, args.uri, args.db)
     except (OSError, ValueError, PyMongoError) as exc:
         print(f"replay into {mask_uri(args.uri)} failed: {exc}", file=sys.stderr)
         return 1
+    counts = done.counts
     print(
-        f"read {read}, upserted {result.upserted}, modified {result.modified}, "
-        f"skipped {superseded} (a later crawl stored them), rejected {result.dead_letter}"
+        f"read {done.read}, upserted {counts.upserted}, modified {counts.modified}, "
+        f"skipped {done.superseded} (a later crawl stored them), rejected {counts.dead_letter}"
     )
-    return 1 if result.dead_letter else 0
+    if done.unreadable:
+        lines = ", ".join(map(str, done.unreadable[:10])) + (
+            " …" if len(done.unreadable) > 10 else ""
+        )
+        print(
+            f"replay: {len(done.unreadable)} line(s) of {args.file} unreadable, skipped (cut short "
+            f"by a crash? their threads stay incomplete for the next crawl): line {lines}",
+            file=sys.stderr,
+        )
+    return 1 if counts.dead_letter or done.unreadable else 0
 
 
 if __name__ == "__main__":
