@@ -6,7 +6,6 @@ Each line is `{"collection": ..., "document": ..., "error": ...}`; `bson.json_ut
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from datetime import UTC
@@ -46,14 +45,14 @@ def read_dead_letters(
     A line that is not one (the last, cut short by a crash) raises ValueError, or, given a list
     `unreadable`, has its number added there and is skipped: the other lines still count.
     """
-    with Path(path).open(encoding="utf-8", errors="replace") as lines:
+    with Path(path).open("rb") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
-                entry = json_util.loads(line, json_options=_READ_OPTIONS)
+                entry = json_util.loads(line.decode("utf-8"), json_options=_READ_OPTIONS)
                 found = entry["collection"], entry["document"]
-            except (json.JSONDecodeError, TypeError, KeyError) as exc:
+            except (ValueError, TypeError, KeyError) as exc:  # JSON or UTF-8 broken
                 if unreadable is None:
                     raise ValueError(f"{path}:{number}: not a dead-letter line: {exc}") from exc
                 unreadable.append(number)

@@ -108,9 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         f"skipped {done.superseded} (a later crawl stored them), rejected {counts.dead_letter}"
     )
     if done.unreadable:
-        lines = ", ".join(map(str, done.unreadable[:10])) + (
-            " …" if len(done.unreadable) > 10 else ""
-        )
+        more = " …" if len(done.unreadable) > 10 else ""
+        lines = ", ".join(map(str, done.unreadable[:10])) + more
         print(
             f"replay: {len(done.unreadable)} line(s) of {args.file} unreadable, skipped (cut short "
             f"by a crash? their threads stay incomplete for the next crawl): line {lines}",
