@@ -96,3 +96,15 @@ def test_quotes_resolved_are_compared_with_the_previous_crawl_of_the_same_scope(
 def test_a_crawl_that_collected_nothing_fails(tmp_path):
     stats = run_checks(tmp_path, {"finish_reason": "finished"})
     assert stats["checks/failed/collected"] == "nothing was collected: no forum, thread or post"
+
+
+@pytest.mark.parametrize(
+    ("uri", "timeout_ms"),
+    [
+        ("mongodb://127.0.0.1/", 5000),
+        ("mongodb://127.0.0.1/?serverSelectionTimeoutMS=1000", 1000),  # the URI's, shorter
+        ("mongodb://u:p@127.0.0.1/db?w=1&serverselectiontimeoutms=30000", 5000),  # never longer
+    ],
+)
+def test_the_summary_waits_for_the_database_no_longer_than_the_uri_asks(uri, timeout_ms):
+    assert history._selection_timeout_ms(uri) == timeout_ms

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "crawls.jsonl"
 COLLECTION = "crawls"
 MIN_QUOTES_TO_COMPARE = 20  # fewer quotes make the share too noisy to compare
+# The longest the summary's reads and write wait for an unreachable server (each), unless the
+# URI's own serverSelectionTimeoutMS is shorter.
+SELECTION_TIMEOUT_MS = 5000
 
 
 def crawl_scope(crawler: Crawler) -> str:
@@ -45,8 +48,18 @@ def _database(crawler: Crawler):
     uri = crawler.settings.get("MONGODB_URI")
     if not uri:
         return None
-    client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+    client = MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=_selection_timeout_ms(uri))
     return client, client[crawler.settings.get("MONGODB_DATABASE") or "tlcrawl"][COLLECTION]
+
+
+def _selection_timeout_ms(uri: str) -> int:
+    """SELECTION_TIMEOUT_MS, or the URI's serverSelectionTimeoutMS when that is shorter (the
+    keyword would override it): a crawl told to give up on the database fast ends fast."""
+    for option in uri.partition("?")[2].split("&"):
+        name, _, value = option.partition("=")
+        if name.lower() == "serverselectiontimeoutms" and value.isdigit():
+            return min(int(value), SELECTION_TIMEOUT_MS)
+    return SELECTION_TIMEOUT_MS
 
 
 def _history_file(crawler: Crawler) -> Path:
