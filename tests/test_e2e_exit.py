@@ -265,8 +265,9 @@ def test_documents_dead_lettered_when_mongodb_goes_away_exit_3(replica, tmp_path
     try:
         for line in process.stderr:
             log.append(line)
-            if "Spider opened" in line:
-                mongo.stop()  # pages take a second each: nothing was written yet
+            if "Spider opened" in line:  # pages take a second each: nothing was written yet
+                mongo.process.kill()  # at once: on SIGTERM it may serve on for seconds under load
+                mongo.process.wait()
         process.wait(timeout=120)
     finally:
         mongo.stop()

@@ -1,5 +1,5 @@
 """kill -9 at three points of a crawl, each followed by the resume command: the archive ends
-equal to a clean crawl's, at little more than a clean crawl's requests."""
+equal to a clean crawl's, at a clean crawl's requests plus a few pages for each kill."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from tests.process_crawls import kill_when, requests_made, start_crawl
 from tests.support import replica_truth
 from tests.truth import by_type
 
-# A few hundred threads, the 105-page thread among them.
-FORUM = ("--forums", "2", "--threads-per-forum", "100")
+# A hundred threads, the 105-page thread among them (390 thread pages).
+FORUM = ("--forums", "2", "--threads-per-forum", "50")
 # Crawl times and crawl state: the only fields two correct crawls may disagree on.
 CRAWL_FIELDS = {
     "crawled_at",
@@ -23,7 +23,13 @@ CRAWL_FIELDS = {
 # well (40 threads, the 105-page thread among them; 204 thread pages) at a third of the cost.
 CTRL_C_FORUM = ("--forums", "2", "--threads-per-forum", "20")
 KILL_AT = (0.15, 0.45, 0.75)  # of the posts stored
-RESUME_BUDGET = 1.15  # thread pages of all runs together, against one clean crawl
+# Thread pages a kill may cost on top of a clean crawl's: what the threads in progress had fetched
+# past their last stored checkpoint is fetched again, which does not grow with the forum. The
+# allowance: CONCURRENT_REQUESTS_PER_DOMAIN (4) pages for each of the TLCRAWL_THREADS_IN_FLIGHT (8)
+# threads in progress. Measured: 0-35 a kill, 50-64 for the three (the 105-page thread runs
+# furthest past its checkpoint). Resuming the crawl, or the long thread, from page 1 goes far past
+# it. (It was 1.15 x a clean crawl of a forum twice this size: 101 pages for the three kills.)
+REFETCH_PER_KILL = 32
 
 
 def _archive(db) -> dict[str, dict]:
@@ -93,7 +99,7 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
     runs = [requests_made(log) for log in logs]
     thread_pages = sum(run["thread_pages"] for run in runs)
     print(f"clean crawl: {dict(clean)}; killed and resumed runs: {[dict(r) for r in runs]}")
-    assert thread_pages <= RESUME_BUDGET * clean["thread_pages"]
+    assert thread_pages <= clean["thread_pages"] + REFETCH_PER_KILL * len(KILL_AT)
     for name in (clean_db, resumed_db):
         mongo_client.drop_database(name)
 

@@ -13,6 +13,7 @@ from tlcrawl.monitoring import history
 from tlcrawl.monitoring.monitors import CrawlChecks
 from tlcrawl.monitoring.verdict import crawl_verdict
 from tlcrawl.spiders.threads import ThreadsSpider
+from tlcrawl.storage.client import open_client
 
 GOOD = {"finish_reason": "finished", "item_scraped_count": 120, "posts/yielded": 100}
 
@@ -113,3 +114,19 @@ def test_a_summary_cut_short_by_a_crash_is_skipped_and_the_next_one_stays_readab
     assert len(lines) == 3 and json.loads(lines[2])["quotes_resolved_share"] == 0.8
     again = run_checks(tmp_path, {**GOOD, "quotes/seen": 100, "quotes/resolved": 80})
     assert "checks/failed/quotes_resolved" not in again  # compared with the 0.8 after the cut
+
+
+@pytest.mark.parametrize(
+    ("uri", "seconds"),
+    [
+        ("mongodb://127.0.0.1/", 5.0),
+        ("mongodb://127.0.0.1/?serverSelectionTimeoutMS=1000", 1.0),  # the URI's, shorter
+        ("mongodb://u:p@127.0.0.1/db?w=1&serverselectiontimeoutms=30000", 5.0),  # never longer
+    ],
+)
+def test_the_summary_waits_for_the_database_no_longer_than_the_uri_asks(uri, seconds):
+    client = open_client(uri)  # connects lazily: no server needed
+    try:
+        assert history.summary_timeout(client) == seconds
+    finally:
+        client.close()

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pymongo
 from pymongo import DESCENDING
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 HISTORY_FILE = "crawls.jsonl"
 COLLECTION = "crawls"
 MIN_QUOTES_TO_COMPARE = 20  # fewer quotes make the share too noisy to compare
+# The longest reading or storing the summary waits for an unreachable server, unless the URI's
+# own serverSelectionTimeoutMS is shorter: a crawl told to give up on the database fast ends fast.
+SUMMARY_TIMEOUT_SECONDS = 5.0
 
 
 def crawl_scope(crawler: Crawler) -> str:
@@ -47,8 +51,12 @@ def _database(crawler: Crawler):
     uri = crawler.settings.get("MONGODB_URI")
     if not uri:
         return None
-    client = open_client(uri, serverSelectionTimeoutMS=5000)
+    client = open_client(uri)
     return client, client[crawler.settings.get("MONGODB_DATABASE") or "tlcrawl"][COLLECTION]
+
+
+def summary_timeout(client) -> float:
+    return min(SUMMARY_TIMEOUT_SECONDS, client.options.server_selection_timeout)
 
 
 def _history_file(crawler: Crawler) -> Path:
@@ -62,7 +70,8 @@ def previous_summary(crawler: Crawler) -> dict | None:
     if opened is not None:
         client, crawls = opened
         try:
-            return crawls.find_one({"scope": scope}, sort=[("finished_at", DESCENDING)])
+            with pymongo.timeout(summary_timeout(client)):
+                return crawls.find_one({"scope": scope}, sort=[("finished_at", DESCENDING)])
         except PyMongoError as error:
             logger.warning("Cannot read the previous crawl's summary: %s", error)
             return None
@@ -94,7 +103,8 @@ def save_summary(crawler: Crawler, summary: dict) -> None:
     if opened is not None:
         client, crawls = opened
         try:
-            crawls.insert_one(summary)
+            with pymongo.timeout(summary_timeout(client)):
+                crawls.insert_one(summary)
         except PyMongoError as error:
             logger.warning("Cannot store this crawl's summary in MongoDB: %s", error)
         finally:
