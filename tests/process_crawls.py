@@ -16,6 +16,7 @@ from pathlib import Path
 from tests.crawling import FAST_LOCAL_CRAWL, REPORT_DIR, WARC_DIR
 from tests.servers import ROOT
 from tlcrawl.logformatter import LogFormatter
+from tlcrawl.parsing.urls import parse_thread_url
 
 # The local replica's fast settings; one line per response in the log (to count requests), and
 # not the item behind each of the thousands of "Scraped from" lines (a crawl of the 200-thread
@@ -75,6 +76,16 @@ def requests_made(log: Path) -> Counter:
     for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
         counts["thread_pages" if _THREAD_PAGE.search(url) else "other"] += 1
     return counts
+
+
+def thread_pages_fetched(log: Path) -> list[tuple[int, int]]:
+    """(thread id, page) of every thread page a crawl received, in the order of its log."""
+    found = []
+    for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
+        ref = parse_thread_url(url) if _THREAD_PAGE.search(url) else None
+        if ref is not None and ref.thread_id is not None:
+            found.append((ref.thread_id, ref.page))
+    return found
 
 
 class ResponsesLogFormatter(LogFormatter):

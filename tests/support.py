@@ -5,6 +5,7 @@
   through one flush of the writer.
 - `walk`: a post's quotes depth first.
 - `mongo_outage`: a MongoDB server that goes away mid-crawl and comes back (same port and data).
+- `warc_record_ids`: the response records on disk in a WARC directory.
 - The seed thread's golden quote parents (tests/files/golden/seed_quotes.json), in the three
   shapes tests compare with: the quote tree, parents depth first, and `reply_to`.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
+from warcio.archiveiterator import ArchiveIterator
 
 from tests.servers import ROOT, RunningServer, start_mongo
 from tlcrawl.items import PostItem
@@ -160,3 +162,16 @@ def walk(quotes: list[dict]):
     for quote in quotes:
         yield quote
         yield from walk(quote.get("quotes") or [])
+
+
+def warc_record_ids(directory: Path) -> set[str]:
+    """WARC-Record-ID of every response record in the directory's WARC files, as on disk now."""
+    found = set()
+    for path in directory.glob("*.warc.gz"):
+        with path.open("rb") as stream:
+            found |= {
+                record.rec_headers.get_header("WARC-Record-ID")
+                for record in ArchiveIterator(stream)
+                if record.rec_type == "response"
+            }
+    return found

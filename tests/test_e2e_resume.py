@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
-from tests.process_crawls import kill_when, requests_made, start_crawl
-from tests.support import replica_truth
+from tests.crawling import WARC_DIR
+from tests.process_crawls import kill_when, requests_made, start_crawl, thread_pages_fetched
+from tests.support import replica_truth, warc_record_ids
 from tests.truth import by_type
 
 # A hundred threads, the 105-page thread among them (390 thread pages).
@@ -55,6 +57,24 @@ def _differences(got: dict, want: dict, limit: int = 10) -> list[str]:
     return found[:limit]
 
 
+def _stored_pages(db) -> dict[int, int | None]:
+    """Per stored thread: None when it is complete, else its checkpoint (pages 1..N stored)."""
+    return {
+        doc["_id"]: None if doc.get("complete") else doc.get("pages_stored") or 0
+        for doc in db.threads.find({}, {"complete": 1, "pages_stored": 1})
+    }
+
+
+def _fetched_again(stored: dict[int, int | None], fetched: list[tuple[int, int]]) -> list:
+    """The fetched (thread, page)s the archive held whole: a complete thread's, or a page below
+    a thread's checkpoint."""
+    return [
+        (thread, page)
+        for thread, page in fetched
+        if thread in stored and (stored[thread] is None or page < stored[thread])
+    ]
+
+
 def _run(log, settings, **args) -> None:
     process = start_crawl(log, settings, **args)
     _, stderr = process.communicate(timeout=600)
@@ -79,8 +99,8 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
     clean = requests_made(tmp_path / "clean.log")
 
     settings = {**base, "MONGODB_DATABASE": resumed_db}
-    posts = mongo_client[resumed_db].posts
-    logs = []
+    resumed = mongo_client[resumed_db]
+    logs, stored_at_kill = [], []
     for run, share in enumerate(KILL_AT):
         logs.append(tmp_path / f"killed-{run}.log")
         args = (
@@ -88,14 +108,23 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
         )
         process = start_crawl(logs[-1], settings, **args)
         killed = kill_when(
-            process, lambda s=share: posts.estimated_document_count() >= s * total_posts
+            process, lambda s=share: resumed.posts.estimated_document_count() >= s * total_posts
         )
         assert killed, f"run {run} ended before the kill point"
+        stored_at_kill.append(_stored_pages(resumed))
     logs.append(tmp_path / "resumed.log")
     _run(logs[-1], settings, base_url=server.url, incremental="1")
 
-    assert _differences(_archive(mongo_client[resumed_db]), _archive(mongo_client[clean_db])) == []
-    assert mongo_client[resumed_db].posts.count_documents({}) == total_posts
+    assert _differences(_archive(resumed), _archive(mongo_client[clean_db])) == []
+    assert resumed.posts.count_documents({}) == total_posts
+    # Each resume fetches only what the kill lost: never a page the archive already held, but
+    # for the one page a half-stored thread is re-read from (its last stored page).
+    for stored, log in zip(stored_at_kill, logs[1:], strict=True):
+        assert _fetched_again(stored, thread_pages_fetched(log)) == [], log.name
+    # Every page a document names is in the WARC files, though the crawls were killed: the
+    # archive can be rebuilt from its raw pages.
+    named = {doc["source"]["warc_record_id"] for doc in resumed.posts.find({}, {"source": 1})}
+    assert named and named <= warc_record_ids(Path(WARC_DIR))
     runs = [requests_made(log) for log in logs]
     thread_pages = sum(run["thread_pages"] for run in runs)
     print(f"clean crawl: {dict(clean)}; killed and resumed runs: {[dict(r) for r in runs]}")

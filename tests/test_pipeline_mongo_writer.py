@@ -18,10 +18,9 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.test import get_crawler
 from twisted.internet.threads import deferToThread
-from warcio.archiveiterator import ArchiveIterator
 
 from tests.servers import start_mongo
-from tests.support import make_post
+from tests.support import make_post, warc_record_ids
 from tlcrawl.items import ForumItem, ThreadItem, UserItem, sync_after
 from tlcrawl.pipelines import mongo_writer
 from tlcrawl.pipelines.mongo_writer import MongoWriterPipeline
@@ -113,10 +112,11 @@ async def test_an_unreachable_server_fills_the_dead_letter_file(
     assert pipeline.crawler.stats.get_value("mongodb/dead_letter") == 53
     assert "bob:****@127.0.0.1" in caplog.text and "s3cretpw" not in caplog.text
     assert "python -m tlcrawl.storage.replay" in caplog.text
-    read, skipped, result = replay(
-        tmp_path / "dead" / "archive.jsonl", mongo_server.url, mongo_db_name
-    )
-    assert (read, skipped, result.upserted, result.dead_letter) == (53, 0, 53, 0)
+    done = replay(tmp_path / "dead" / "archive.jsonl", mongo_server.url, mongo_db_name)
+    assert (done.read, done.superseded, done.counts.upserted, done.counts.dead_letter) == (
+        53, 0, 53, 0,
+    )  # fmt: skip
+    assert done.unreadable == []
     assert (
         mongo_client[mongo_db_name].posts.find_one({"_id": 7})["posted_at"]
         == make_post(7).posted_at
@@ -210,17 +210,6 @@ def _captured_pages(crawler, count: int) -> tuple[WarcCaptureMiddleware, list[di
     return capture, sources
 
 
-def _records_on_disk(directory) -> set[str]:
-    found = set()
-    for path in directory.glob("*.warc.gz"):
-        with path.open("rb") as stream:
-            found |= {
-                record.rec_headers.get_header("WARC-Record-ID")
-                for record in ArchiveIterator(stream)
-            }
-    return found
-
-
 @pytest_twisted.ensureDeferred
 async def test_documents_are_stored_only_once_the_raw_pages_they_name_are_on_disk(
     mongo_server, mongo_client, mongo_db_name, tmp_path, monkeypatch
@@ -237,7 +226,7 @@ async def test_documents_are_stored_only_once_the_raw_pages_they_name_are_on_dis
     posts = [make_post(i, f"post {i}", crawled_at=None, source=sources[i]) for i in range(3)]
     at_write = []  # what was durable when the writer went ahead
     pipeline.crawler.signals.connect(
-        lambda: lambda seconds: at_write.append((_records_on_disk(tmp_path), len(synced))),
+        lambda: lambda seconds: at_write.append((warc_record_ids(tmp_path), len(synced))),
         signal=RAW_PAGES_DURABLE,
         weak=False,
     )  # connected after the capture middleware: its wait runs after the middleware's
