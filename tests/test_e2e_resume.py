@@ -25,13 +25,13 @@ CRAWL_FIELDS = {
 # well (40 threads, the 105-page thread among them; 204 thread pages) at a third of the cost.
 CTRL_C_FORUM = ("--forums", "2", "--threads-per-forum", "20")
 KILL_AT = (0.15, 0.45, 0.75)  # of the posts stored
-# Thread pages a kill may cost on top of a clean crawl's: what the threads in progress had fetched
-# past their last stored checkpoint is fetched again, which does not grow with the forum. The
-# allowance: CONCURRENT_REQUESTS_PER_DOMAIN (4) pages for each of the TLCRAWL_THREADS_IN_FLIGHT (8)
-# threads in progress. Measured: 0-35 a kill, 50-64 for the three (the 105-page thread runs
-# furthest past its checkpoint). Resuming the crawl, or the long thread, from page 1 goes far past
-# it. (It was 1.15 x a clean crawl of a forum twice this size: 101 pages for the three kills.)
-REFETCH_PER_KILL = 32
+# Thread pages a kill may cost on top of a clean crawl's. The test asserts exactly which pages a
+# resume may fetch again (none the archive held, but each half-stored thread's checkpoint page);
+# this bounds how many the kill lost: what the threads in progress (TLCRAWL_THREADS_IN_FLIGHT, 8)
+# had fetched but not yet stored, the scraper's 250 kB and the writer's unflushed batches, which
+# does not grow with the forum. Measured: 0-35 a kill, 50-64 for the three (the 105-page thread
+# runs furthest past its checkpoint); 40 a kill leaves room for a loaded machine's slower writes.
+REFETCH_PER_KILL = 40
 
 
 def _archive(db) -> dict[str, dict]:
