@@ -272,3 +272,19 @@ def test_reparse_usage_errors(tmp_path, mongo_server):
     )
     assert unreachable.returncode == 3
     assert "cannot reach MongoDB" in unreachable.stderr
+
+
+def test_a_file_cut_short_by_a_kill_fails_nothing_when_the_resume_captured_its_pages(
+    other_tool_warcs, tmp_path, mongo_server, mongo_db_name
+):
+    files, _, _ = other_tool_warcs
+    # The killed crawl's file: a page, then the record being written at the kill, cut in half.
+    # The resume captured both pages again (the other files hold every page).
+    whole, cut = [raw for h, raw in _members(files[0]) if h["WARC-Type"] == "response"][:2]
+    killed = tmp_path / "killed.warc.gz"
+    killed.write_bytes(whole + cut[: len(cut) // 2])
+    env = scrapy_env(MONGODB_URI=mongo_server.url, MONGODB_DATABASE=mongo_db_name)
+    done = _reparse(env, *files, killed)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "pages missing from the WARC files: 0;" in done.stdout
+    assert "files cut short: 1" in done.stdout

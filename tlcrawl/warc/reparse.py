@@ -216,9 +216,10 @@ def verdict(stats: dict[str, Any]) -> str | None:
     reason = stats.get("finish_reason")
     if reason != "finished":
         return f"the re-parse did not finish ({reason})"
+    # A WARC file cut short (a crawl killed while writing) is no loss by itself: a page it lost
+    # counts as missing unless another capture has it (the resume fetched it again).
     lost = {
         "pages missing from the WARC files": stats.get("reparse/missing_pages", 0),
-        "WARC files cut short": stats.get("reparse/unreadable_files", 0),
         "thread pages failed": stats.get("thread_page/failed", 0),
         "threads left incomplete": stats.get("threads/incomplete", 0),
         "documents dead-lettered": stats.get("mongodb/dead_letter", 0),
@@ -303,7 +304,8 @@ def report(site: CapturedSite, stats: dict[str, Any], seconds: float) -> list[st
         f"  posts: {get('posts/yielded', 0)}; quotes resolved {get('quotes/resolved', 0)} "
         f"of {get('quotes/seen', 0)}",
         f"  pages missing from the WARC files: {get('reparse/missing_pages', 0)}; "
-        f"requests to pages never captured, skipped: {get('reparse/not_captured_skipped', 0)}",
+        f"requests to pages never captured, skipped: {get('reparse/not_captured_skipped', 0)}; "
+        f"files cut short: {get('reparse/unreadable_files', 0)}",
         f"  MongoDB: {get('mongodb/upserted', 0)} upserted, {get('mongodb/modified', 0)} modified, "
         f"{get('mongodb/dead_letter', 0)} dead-lettered",
     ]
