@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from tests.crawling import WARC_DIR
 from tests.process_crawls import kill_when, requests_made, start_crawl, thread_pages_fetched
+from tests.servers import ROOT, scrapy_env
 from tests.support import replica_truth, warc_record_ids
 from tests.truth import by_type
 
@@ -98,7 +100,8 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
     _run(tmp_path / "clean.log", {**base, "MONGODB_DATABASE": clean_db}, base_url=server.url)
     clean = requests_made(tmp_path / "clean.log")
 
-    settings = {**base, "MONGODB_DATABASE": resumed_db}
+    warc = tmp_path / "warc"  # the killed and resumed runs' raw pages, to rebuild from
+    settings = {**base, "MONGODB_DATABASE": resumed_db, "TLCRAWL_WARC_DIR": str(warc)}
     resumed = mongo_client[resumed_db]
     logs, stored_at_kill = [], []
     for run, share in enumerate(KILL_AT):
@@ -121,15 +124,24 @@ def test_kill_9_three_times_then_resume_gives_the_clean_crawls_archive(
     # for the one page a half-stored thread is re-read from (its last stored page).
     for stored, log in zip(stored_at_kill, logs[1:], strict=True):
         assert _fetched_again(stored, thread_pages_fetched(log)) == [], log.name
-    # Every page a document names is in the WARC files, though the crawls were killed: the
-    # archive can be rebuilt from its raw pages.
+    # Every page a document names is in the WARC files, though the crawls were killed, and the
+    # archive is rebuilt from those raw pages alone (files cut short by the kills included).
     named = {doc["source"]["warc_record_id"] for doc in resumed.posts.find({}, {"source": 1})}
-    assert named and named <= warc_record_ids(Path(WARC_DIR))
+    assert named and named <= warc_record_ids(warc)
+    rebuilt_db = f"rebuilt_{tmp_path.name}"[:60]
+    rebuilt = subprocess.run(
+        [str(Path(sys.executable).parent / "tlcrawl"), "reparse", str(warc)],
+        env=scrapy_env(MONGODB_URI=mongo_server.url, MONGODB_DATABASE=rebuilt_db),
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stderr[-2000:]
+    print(rebuilt.stdout.strip().splitlines()[-2])  # pages missing, files cut short
+    assert _differences(_archive(mongo_client[rebuilt_db]), _archive(resumed)) == []
     runs = [requests_made(log) for log in logs]
     thread_pages = sum(run["thread_pages"] for run in runs)
     print(f"clean crawl: {dict(clean)}; killed and resumed runs: {[dict(r) for r in runs]}")
     assert thread_pages <= clean["thread_pages"] + REFETCH_PER_KILL * len(KILL_AT)
-    for name in (clean_db, resumed_db):
+    for name in (clean_db, resumed_db, rebuilt_db):
         mongo_client.drop_database(name)
 
 
