@@ -1,5 +1,6 @@
 """kill -9 at three points of a crawl, each followed by the resume command: the archive ends
-equal to a clean crawl's, at a clean crawl's requests plus a few pages for each kill."""
+equal to a clean crawl's, at a clean crawl's requests plus a few pages for each kill, and its WARC
+files rebuild it."""
 
 from __future__ import annotations
 
