@@ -1,7 +1,8 @@
 """Resolve every quote's parent post and set the post's `reply_to`.
 
 The spider delivers a thread's posts in page order (ReleaseOrderPipeline keeps that order), then
-the thread's ThreadItem, which frees the thread's index: memory stays bounded by the threads in
+the thread's ThreadItem, which frees the thread's index (every item of a thread waiting on archive
+lookups keeps its place behind them): memory stays bounded by the threads in
 flight. Each post is resolved against the thread's posts seen so far in this crawl. When the crawl
 picked the thread up in the middle (a refresh or a resume: its first post here is not #1), a quote
 whose parent is not among them is resolved against the posts the archive holds for the thread,
@@ -22,7 +23,7 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from tlcrawl.items import PostItem, ThreadItem
+from tlcrawl.items import PostItem, ThreadItem, stamp_of
 from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
 from tlcrawl.quotes.resolve import minute, normalize_author
 from tlcrawl.storage import archive
@@ -79,8 +80,14 @@ class QuoteParentsPipeline:
             if thread.from_archive:
                 return self._resolve_with_archive(thread, item)
             self.resolve(thread.index, item)
-        elif isinstance(item, ThreadItem):
-            self.threads.pop(item._id, None)
+            return item
+        release = stamp_of(item)
+        thread = self.threads.get(release.thread_id) if release is not None else None
+        if thread is not None and thread.from_archive:
+            # Behind the thread's posts, which may be waiting on lookups: a checkpoint or a
+            # complete ThreadItem stored before its posts would lose them to a kill -9.
+            return self._in_turn(thread, item)
+        self._forget_finished(item)
         return item
 
     async def _resolve_with_archive(self, thread: _Thread, post: PostItem) -> PostItem:
@@ -88,6 +95,15 @@ class QuoteParentsPipeline:
             await self._load_candidates(thread, post)
             self.resolve(thread.index, post)
         return post
+
+    async def _in_turn(self, thread: _Thread, item: Any) -> Any:
+        async with thread.lock:  # taken in arrival order: the posts before it go first
+            self._forget_finished(item)
+        return item
+
+    def _forget_finished(self, item: Any) -> None:
+        if isinstance(item, ThreadItem):
+            self.threads.pop(item._id, None)
 
     def resolve(self, index: ThreadIndex, post: PostItem) -> None:
         counts = QuoteCounts()
