@@ -181,9 +181,9 @@ class WarcFileSet:
                         self._reach(capture, out)
                         continue
                     if capture.file != current:
-                        previous, out, writer, current = out, None, None, None
-                        if previous:
-                            _close(previous)
+                        if out:
+                            self._close(out)  # a failure is counted: this page is still written
+                        out = writer = current = None
                         out, writer = self._open(capture.file)
                         current = capture.file
                     self._write(writer, capture)
@@ -199,11 +199,13 @@ class WarcFileSet:
                     self.queue.task_done()
         finally:
             if out:
-                self._close_last(out)
+                self._close(out)
 
-    def _close_last(self, out) -> None:
+    def _close(self, out) -> None:
+        """Close a WARC file durably: a rotated file is never again synced by a barrier."""
         try:
-            _close(out)
+            with out:  # closed whatever the sync does
+                _sync(out)
         except OSError as error:
             self.errors += 1
             logger.error("WARC file not closed cleanly (%s): %s", out.name, error)
@@ -264,14 +266,6 @@ def _sync(out) -> None:
     """What was written to `out` is on disk: through Python's buffer and the OS's cache."""
     out.flush()
     os.fsync(out.fileno())
-
-
-def _close(out) -> None:
-    """Close a WARC file durably: a rotated file is never again synced by a barrier."""
-    try:
-        _sync(out)
-    finally:
-        out.close()
 
 
 def _reason(status: int) -> str:
