@@ -34,8 +34,8 @@ DOWNLOADER_MIDDLEWARES = {
     "tlcrawl.middlewares.site_only.SiteOnlyMiddleware": 40,
     "tlcrawl.middlewares.retry_after.RetryAfterMiddleware": 580,
 }
-RETRY_AFTER_MAX_SECONDS = 120
-RETRY_AFTER_MAX_TRIES = 5
+RETRY_AFTER_MAX_SECONDS = defaults.RETRY_AFTER_MAX_SECONDS
+RETRY_AFTER_MAX_TRIES = defaults.RETRY_AFTER_MAX_TRIES
 DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a failed request
 # default LIFO (depth-first): a thread's pages, requested together, would arrive last page first
 # and be held until page 1 came. FIFO fetches them in page order, so each page is released (and
@@ -49,14 +49,14 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 250_000
 # Listed threads crawled at once (tlcrawl's own; see the spider's _dispatch): enough to keep
 # CONCURRENT_REQUESTS_PER_DOMAIN busy on one-page threads, few enough that an interrupted crawl
 # re-fetches little and memory holds few threads.
-TLCRAWL_THREADS_IN_FLIGHT = 8
+TLCRAWL_THREADS_IN_FLIGHT = defaults.THREADS_IN_FLIGHT
 # --- Bounds -----------------------------------------------------------------------------------
 # default 1 GiB: the largest forum page is a few MB; a larger answer is a fault (the request
 # fails, is counted under thread_page/failed and logged, and its thread is stored incomplete).
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 # Pages a thread may have when its reply count is unknown (tl.net's longest threads have a few
 # thousand); with a reply count, the pager may claim at most 2 pages more than it allows.
-TLCRAWL_MAX_THREAD_PAGES = 50_000
+TLCRAWL_MAX_THREAD_PAGES = defaults.MAX_THREAD_PAGES
 
 # --- Output -----------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"  # default None (ASCII-escaped JSON): keep Korean text readable
@@ -98,7 +98,7 @@ LOG_FORMATTER = "tlcrawl.logformatter.LogFormatter"
 # rendering middlewares and, unless render=never, the Playwright download handler for that crawl
 # only (default: no add-ons).
 ADDONS = {"tlcrawl.rendering.RenderingAddon": 0}
-TLCRAWL_RENDER = "auto"  # for crawls without a `render` argument
+TLCRAWL_RENDER = defaults.RENDER  # for crawls without a `render` argument
 # The system's Chromium (Debian `chromium-headless-shell`); `playwright install` is never needed.
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": os.environ.get(
@@ -129,18 +129,22 @@ EXTENSIONS = {
     "tlcrawl.monitoring.progress.ProgressLog": 500,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
-TLCRAWL_PREFLIGHT_DB_SECONDS = 5  # how long MongoDB may take to answer the check at start
-TLCRAWL_PROGRESS_INTERVAL = 60  # seconds between progress lines (0: none)
+TLCRAWL_PREFLIGHT_DB_SECONDS = (
+    defaults.PREFLIGHT_DB_SECONDS
+)  # how long MongoDB may take to answer the check at start
+TLCRAWL_PROGRESS_INTERVAL = defaults.PROGRESS_INTERVAL  # seconds between progress lines (0: none)
 # Checks at the end of every crawl (tlcrawl/monitoring/monitors.py); results go to the stats
 # (checks/*), a report file per crawl and, when a check fails, the notification webhook.
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ["tlcrawl.monitoring.monitors.CrawlChecks"]
-TLCRAWL_REPORT_DIR = os.environ.get("TLCRAWL_REPORT_DIR", "data/reports")
-TLCRAWL_EXPECTED_FINISH_REASONS = ["finished"]
-TLCRAWL_MAX_ERRORS = 0  # ERROR log lines a crawl may have and still pass
-TLCRAWL_MAX_PAGES_WITHOUT_POSTS = 0  # thread pages without posts (the markup changed?)
+TLCRAWL_REPORT_DIR = os.environ.get("TLCRAWL_REPORT_DIR", defaults.REPORT_DIR)
+TLCRAWL_EXPECTED_FINISH_REASONS = list(defaults.EXPECTED_FINISH_REASONS)
+TLCRAWL_MAX_ERRORS = defaults.MAX_ERRORS  # ERROR log lines a crawl may have and still pass
+TLCRAWL_MAX_PAGES_WITHOUT_POSTS = (
+    defaults.MAX_PAGES_WITHOUT_POSTS
+)  # thread pages without posts (the markup changed?)
 # A crawl whose share of quotes resolved drops more than this below the previous crawl's fails.
-TLCRAWL_MAX_QUOTES_RESOLVED_DROP = 0.05
+TLCRAWL_MAX_QUOTES_RESOLVED_DROP = defaults.MAX_QUOTES_RESOLVED_DROP
 # Where a failing check is reported: a URL that takes a JSON POST {"text": ...} (Slack-style
 # incoming webhook). A secret: from the environment only, never logged.
 TLCRAWL_NOTIFY_WEBHOOK = os.environ.get("TLCRAWL_NOTIFY_WEBHOOK", "")
@@ -150,7 +154,7 @@ ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipel
 # --- Raw pages as WARC (tlcrawl/warc/) ----------------------------------------------------------
 # Every response the crawl receives is kept as WARC request/response records under this directory,
 # one gzip file set per crawl (`tlcrawl reparse` reads them back). Empty switches capture off.
-TLCRAWL_WARC_DIR = os.environ.get("TLCRAWL_WARC_DIR", "data/warc")
-TLCRAWL_WARC_MAX_BYTES = 1_000_000_000  # start a new file once one holds this many bytes
+TLCRAWL_WARC_DIR = os.environ.get("TLCRAWL_WARC_DIR", defaults.WARC_DIR)
+TLCRAWL_WARC_MAX_BYTES = defaults.WARC_MAX_BYTES  # start a new file once one holds this many bytes
 # Closest to the downloader (after HttpCacheMiddleware, 900): sees each response as it came.
 DOWNLOADER_MIDDLEWARES["tlcrawl.warc.capture.WarcCaptureMiddleware"] = 950

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
+from tlcrawl import defaults
 from tlcrawl.monitoring.report import write_refusal_report
-from tlcrawl.monitoring.verdict import BAD_ARGUMENTS, CHECKS_FAILED, Verdict, crawl_verdict
+from tlcrawl.monitoring.verdict import BAD_ARGUMENTS, CHECKS_FAILED, Verdict, verdict_of
 
 if TYPE_CHECKING:
     import argparse
@@ -43,13 +44,10 @@ class Command(ScrapyCrawlCommand):
         if verdict is None and self.crawler_process.bootstrap_failed:
             verdict = Verdict(CHECKS_FAILED, "the crawl could not start; see the log above")
         if verdict is None:
-            expected = tuple(
-                crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"])
-            )
-            verdict = crawl_verdict(crawler.stats.get_stats(), expected)
+            verdict = verdict_of(crawler)
         self.exitcode = verdict.code
         if verdict is self.start_failure:  # no checks ran: the report says why
-            directory = crawler.settings.get("TLCRAWL_REPORT_DIR") or "data/reports"
+            directory = crawler.settings.get("TLCRAWL_REPORT_DIR") or defaults.REPORT_DIR
             write_refusal_report(directory, args[0], opts.spargs.get("_job"), verdict)
         if not verdict.ok:
             print(f"tlcrawl: {verdict.reason}", file=sys.stderr)

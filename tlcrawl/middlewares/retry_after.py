@@ -19,6 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 
+from tlcrawl import defaults
+
 logger = logging.getLogger(__name__)
 
 BUSY_STATUSES = (429, 503)
@@ -41,8 +43,12 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
 class RetryAfterMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.max_wait = crawler.settings.getfloat("RETRY_AFTER_MAX_SECONDS", 120.0)
-        self.max_tries = crawler.settings.getint("RETRY_AFTER_MAX_TRIES", 5)
+        self.max_wait = crawler.settings.getfloat(
+            "RETRY_AFTER_MAX_SECONDS", defaults.RETRY_AFTER_MAX_SECONDS
+        )
+        self.max_tries = crawler.settings.getint(
+            "RETRY_AFTER_MAX_TRIES", defaults.RETRY_AFTER_MAX_TRIES
+        )
         self.paused_until: dict[str, float] = {}  # site (host:port) -> time.monotonic()
 
     @classmethod

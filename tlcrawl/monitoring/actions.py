@@ -12,6 +12,7 @@ from spidermon import settings as spidermon_settings
 from spidermon.core.actions import Action
 from spidermon.exceptions import SkipAction
 
+from tlcrawl import defaults
 from tlcrawl.monitoring import history
 from tlcrawl.monitoring.report import (
     FIGURES,
@@ -20,7 +21,12 @@ from tlcrawl.monitoring.report import (
     report_paths,
     write_report,
 )
-from tlcrawl.monitoring.verdict import CHECKS_FAILED_PREFIX, REPORT_STAT, crawl_verdict
+from tlcrawl.monitoring.verdict import (
+    CHECKS_FAILED_PREFIX,
+    REPORT_STAT,
+    crawl_verdict,
+    expected_finish_reasons,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +57,7 @@ class RecordResults(Action):
                 crawler.stats.set_value(CHECKS_FAILED_PREFIX + check.name, check.failure)
         spider = crawler.spider
         markdown, data = report_paths(
-            crawler.settings.get("TLCRAWL_REPORT_DIR") or "data/reports",
+            crawler.settings.get("TLCRAWL_REPORT_DIR") or defaults.REPORT_DIR,
             spider.name,
             getattr(spider, "_job", None),  # Scrapyd's job id
         )
@@ -63,8 +69,7 @@ class RecordResults(Action):
         logger.info("Crawl report: %s (%s)", markdown, summary["verdict"])
 
     def _summary(self, crawler, stats, checks) -> dict:
-        expected = tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"]))
-        verdict = crawl_verdict(stats, expected)
+        verdict = crawl_verdict(stats, expected_finish_reasons(crawler.settings))
         started = stats.get("start_time")
         finished = stats.get("finish_time") or datetime.now(UTC)
         previous = history.previous_summary(crawler)
@@ -103,9 +108,7 @@ class NotifyWebhook(Action):
             raise SkipAction("TLCRAWL_NOTIFY_WEBHOOK is not set")
         crawler = self.data.crawler
         stats = crawler.stats.get_stats()
-        verdict = crawl_verdict(
-            stats, tuple(crawler.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"]))
-        )
+        verdict = crawl_verdict(stats, expected_finish_reasons(crawler.settings))
         body = {
             "text": f"tlcrawl: {history.crawl_scope(crawler)}: {verdict.reason}",
             "exit_code": verdict.code,

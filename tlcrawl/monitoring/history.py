@@ -18,6 +18,7 @@ from pymongo import DESCENDING
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
+from tlcrawl import defaults
 from tlcrawl.storage.client import open_client
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def _database(crawler: Crawler):
     if not uri:
         return None
     client = open_client(uri)
-    return client, client[crawler.settings.get("MONGODB_DATABASE") or "tlcrawl"][COLLECTION]
+    return client, client[crawler.settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE][
+        COLLECTION
+    ]
 
 
 def summary_timeout(client) -> float:
@@ -60,7 +63,7 @@ def summary_timeout(client) -> float:
 
 
 def _history_file(crawler: Crawler) -> Path:
-    return Path(crawler.settings.get("TLCRAWL_REPORT_DIR") or "data/reports") / HISTORY_FILE
+    return Path(crawler.settings.get("TLCRAWL_REPORT_DIR") or defaults.REPORT_DIR) / HISTORY_FILE
 
 
 def previous_summary(crawler: Crawler) -> dict | None:

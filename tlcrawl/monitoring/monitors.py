@@ -12,8 +12,10 @@ import warnings
 from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import Monitor, MonitorSuite, monitors
 
+from tlcrawl import defaults
 from tlcrawl.monitoring import history
 from tlcrawl.monitoring.actions import NotifyWebhook, RecordResults
+from tlcrawl.monitoring.verdict import expected_finish_reasons
 
 # unittest leaves the frames of modules that set this out of a failure's text: a failed check
 # reads as its one-line reason, not as a traceback.
@@ -37,7 +39,7 @@ class CrawlEnded(_CrawlMonitor):
     @monitors.name("finish_reason")
     def test_finish_reason(self):
         """The crawl ran to its end (finish_reason is one of TLCRAWL_EXPECTED_FINISH_REASONS)."""
-        expected = self.settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", ["finished"])
+        expected = expected_finish_reasons(self.settings)
         reason = self.data.stats.get("finish_reason")
         if reason not in expected:
             self.fail(f"finish_reason is {reason!r}, expected {' or '.join(expected)}")
@@ -46,7 +48,7 @@ class CrawlEnded(_CrawlMonitor):
     def test_errors(self):
         """No more ERROR log lines than TLCRAWL_MAX_ERRORS."""
         errors = self.stat("log_count/ERROR")
-        allowed = self.settings.getint("TLCRAWL_MAX_ERRORS", 0)
+        allowed = self.settings.getint("TLCRAWL_MAX_ERRORS", defaults.MAX_ERRORS)
         if errors > allowed:
             self.fail(f"{errors} errors in the log (at most {allowed} allowed)")
 
@@ -103,7 +105,9 @@ class MarkupUnchanged(_CrawlMonitor):
             # The page looked like it needed JavaScript, and did not look right after it either.
             "pages unreadable even in a browser": self.stat("rendering/failed"),
         }
-        allowed = self.settings.getint("TLCRAWL_MAX_PAGES_WITHOUT_POSTS", 0)
+        allowed = self.settings.getint(
+            "TLCRAWL_MAX_PAGES_WITHOUT_POSTS", defaults.MAX_PAGES_WITHOUT_POSTS
+        )
         found = {what: count for what, count in signs.items() if count}
         if sum(found.values()) > allowed:
             what = ", ".join(f"{count} {name}" for name, count in found.items())
@@ -121,7 +125,9 @@ class QuotesResolved(_CrawlMonitor):
         before = previous.get("quotes_resolved_share") if previous else None
         if share is None or before is None:
             return  # too few quotes in this or the previous crawl to compare
-        drop = self.settings.getfloat("TLCRAWL_MAX_QUOTES_RESOLVED_DROP", 0.05)
+        drop = self.settings.getfloat(
+            "TLCRAWL_MAX_QUOTES_RESOLVED_DROP", defaults.MAX_QUOTES_RESOLVED_DROP
+        )
         if share < before - drop:
             self.fail(
                 f"{share:.1%} of quotes resolved, down from {before:.1%} in the previous crawl "

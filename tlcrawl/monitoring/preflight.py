@@ -13,6 +13,7 @@ import logging
 from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
+from tlcrawl import defaults
 from tlcrawl.monitoring.verdict import DATABASE
 from tlcrawl.storage.client import mask_uri, open_client, uri_secrets
 
@@ -31,7 +32,12 @@ class Preflight:
     def from_crawler(cls, crawler: Crawler) -> Preflight:
         uri = crawler.settings.get("MONGODB_URI") or ""
         if uri:
-            check_database(uri, crawler.settings.getfloat("TLCRAWL_PREFLIGHT_DB_SECONDS", 5))
+            check_database(
+                uri,
+                crawler.settings.getfloat(
+                    "TLCRAWL_PREFLIGHT_DB_SECONDS", defaults.PREFLIGHT_DB_SECONDS
+                ),
+            )
         return cls()
 
 

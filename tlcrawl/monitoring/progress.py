@@ -24,6 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
+from tlcrawl import defaults
+
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW = 5  # progress lines whose threads done give the rate of the estimate
@@ -40,7 +42,9 @@ class ProgressLog:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressLog:
-        interval = crawler.settings.getfloat("TLCRAWL_PROGRESS_INTERVAL", 60)
+        interval = crawler.settings.getfloat(
+            "TLCRAWL_PROGRESS_INTERVAL", defaults.PROGRESS_INTERVAL
+        )
         if interval <= 0:
             raise NotConfigured
         extension = cls(crawler, interval)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tlcrawl import defaults
+
 OK = 0
 CHECKS_FAILED = 1
 BAD_ARGUMENTS = 2
@@ -60,8 +62,20 @@ def losses(stats: Mapping[str, Any]) -> str:
     return ", ".join(f"{stats[key]} {what}" for key, what in LOSSES if stats.get(key))
 
 
+def expected_finish_reasons(settings) -> tuple[str, ...]:
+    """The finish reasons of a crawl that ran to its end (TLCRAWL_EXPECTED_FINISH_REASONS)."""
+    default = list(defaults.EXPECTED_FINISH_REASONS)
+    return tuple(settings.getlist("TLCRAWL_EXPECTED_FINISH_REASONS", default))
+
+
+def verdict_of(crawler) -> Verdict:
+    """The verdict on a crawler's finished crawl, from its stats and settings."""
+    return crawl_verdict(crawler.stats.get_stats(), expected_finish_reasons(crawler.settings))
+
+
 def crawl_verdict(
-    stats: Mapping[str, Any], expected_finish_reasons: tuple[str, ...] = ("finished",)
+    stats: Mapping[str, Any],
+    expected_finish_reasons: tuple[str, ...] = defaults.EXPECTED_FINISH_REASONS,
 ) -> Verdict:
     refused = stats.get(REFUSED_STAT)
     if refused:

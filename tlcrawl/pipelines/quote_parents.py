@@ -23,6 +23,7 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
+from tlcrawl import defaults
 from tlcrawl.items import PostItem, ThreadItem, stamp_of
 from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
 from tlcrawl.quotes.resolve import minute, normalize_author
@@ -48,7 +49,9 @@ class _Thread:
 
 
 class QuoteParentsPipeline:
-    def __init__(self, stats: StatsCollector, uri: str = "", database: str = "tlcrawl") -> None:
+    def __init__(
+        self, stats: StatsCollector, uri: str = "", database: str = defaults.MONGODB_DATABASE
+    ) -> None:
         self.stats = stats
         self.uri, self.database = uri, database
         self.archive_db = None
@@ -58,7 +61,9 @@ class QuoteParentsPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         return cls(
-            crawler.stats, settings.get("MONGODB_URI") or "", settings.get("MONGODB_DATABASE")
+            crawler.stats,
+            settings.get("MONGODB_URI") or "",
+            settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE,
         )
 
     def open_spider(self, spider: Any = None) -> None:

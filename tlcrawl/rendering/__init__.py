@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from tlcrawl import defaults
 
-RENDER_MODES = ("auto", "always", "never")
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 LAZY_PROVIDER = "tlcrawl.rendering.provider.LazyPlaywrightProvider"
 MIDDLEWARES = {
@@ -30,9 +29,9 @@ class RenderingAddon:
     """Scrapy add-on: configure rendering for this crawl from the TLCRAWL_RENDER setting."""
 
     def update_settings(self, settings) -> None:
-        mode = settings.get("TLCRAWL_RENDER") or "auto"
-        if mode not in RENDER_MODES:
-            raise ValueError(f"render mode must be one of {RENDER_MODES}, got {mode!r}")
+        mode = settings.get("TLCRAWL_RENDER") or defaults.RENDER
+        if mode not in defaults.RENDER_MODES:
+            raise ValueError(f"render mode must be one of {defaults.RENDER_MODES}, got {mode!r}")
         # Component settings are per-key: a project or command-line entry for the same key wins.
         for path, order in MIDDLEWARES.items():
             settings["DOWNLOADER_MIDDLEWARES"].set(path, order, priority="addon")

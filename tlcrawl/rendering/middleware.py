@@ -34,7 +34,7 @@ STAT_OF_REASON = {CHALLENGE: "rendering/challenges", SCRIPT_POSTS: "rendering/sc
 
 
 def render_mode(crawler) -> str:
-    return crawler.settings.get("TLCRAWL_RENDER", "auto")
+    return crawler.settings.get("TLCRAWL_RENDER") or defaults.RENDER
 
 
 class RenderingMiddleware:

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import CloseSpider
 
+from tlcrawl import defaults
 from tlcrawl.parsing import urls
 
 logger = logging.getLogger(__name__)
 
-RENDER_MODES = ("auto", "always", "never")
 _FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False}
 _FLAGS |= {"no": False, "off": False, "": False}
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -101,8 +101,10 @@ def whole_number(value: object, name: str, minimum: int = 1) -> int | None:
 
 
 def render_mode(value: object, name: str = "render") -> None:
-    if value not in RENDER_MODES:
-        raise SpiderArgumentError(f"-a {name}= takes {', '.join(RENDER_MODES)}; got {value!r}")
+    if value not in defaults.RENDER_MODES:
+        raise SpiderArgumentError(
+            f"-a {name}= takes {', '.join(defaults.RENDER_MODES)}; got {value!r}"
+        )
 
 
 def flag(value: object, name: str) -> bool:

@@ -175,11 +175,11 @@ class ThreadsSpider(scrapy.Spider):
 
     @property
     def threads_in_flight(self) -> int:
-        return self.settings.getint("TLCRAWL_THREADS_IN_FLIGHT", 8)
+        return self.settings.getint("TLCRAWL_THREADS_IN_FLIGHT", defaults.THREADS_IN_FLIGHT)
 
     @property
     def max_thread_pages(self) -> int:
-        return self.settings.getint("TLCRAWL_MAX_THREAD_PAGES", 50_000)
+        return self.settings.getint("TLCRAWL_MAX_THREAD_PAGES", defaults.MAX_THREAD_PAGES)
 
     async def start(self):
         self._open_archive()

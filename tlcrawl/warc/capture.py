@@ -40,6 +40,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from tlcrawl import defaults
 from tlcrawl.warc import RAW_PAGES_DURABLE, RENDERED_HEADER, SOURCE_META
 
 logger = logging.getLogger(__name__)
@@ -289,7 +290,7 @@ class WarcCaptureMiddleware:
         directory = crawler.settings.get("TLCRAWL_WARC_DIR")
         if not directory:
             raise NotConfigured("TLCRAWL_WARC_DIR is empty: WARC capture is off")
-        max_bytes = crawler.settings.getint("TLCRAWL_WARC_MAX_BYTES", 1_000_000_000)
+        max_bytes = crawler.settings.getint("TLCRAWL_WARC_MAX_BYTES", defaults.WARC_MAX_BYTES)
         middleware = cls(crawler, Path(directory), max_bytes)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
