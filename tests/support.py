@@ -28,7 +28,7 @@ from tests.servers import ROOT, RunningServer, start_mongo
 from tlcrawl.items import PostItem
 from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.deadletter import DeadLetterFile
-from tlcrawl.storage.documents import item_to_document
+from tlcrawl.storage.documents import add_to_batch, item_to_document
 from tlcrawl.storage.writer import FlushResult, write_batch
 
 GOLDEN = Path(__file__).parent / "files" / "golden"
@@ -149,8 +149,7 @@ def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
     """Write `items` as one flush of the writer would; return its FlushResult."""
     batch: dict = {}
     for item in items:
-        kind, doc = item_to_document(item)
-        batch.setdefault(kind, {})[doc["_id"]] = doc
+        add_to_batch(batch, *item_to_document(item))
     result = FlushResult()
     unused = DeadLetterFile("/nonexistent/never-written.jsonl")
     write_batch(db, batch, result, dead or unused, set())

@@ -15,9 +15,9 @@ from tests.support import make_post, write
 from tlcrawl.items import PostDeletedItem, ThreadItem, ThreadProgressItem, UserItem
 from tlcrawl.storage import archive
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
-from tlcrawl.storage.documents import item_to_document
+from tlcrawl.storage.documents import Batch, item_to_document
 from tlcrawl.storage.schema import ensure_indexes
-from tlcrawl.storage.writer import Batch, FlushResult, write_batch
+from tlcrawl.storage.writer import FlushResult, write_batch
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 MB = 1024 * 1024

@@ -140,7 +140,7 @@ def quoted_by(db: Database, post_ids: list[int]) -> dict[int, list[Doc]]:
     ids = set(post_ids)
     found: dict[int, list[Doc]] = {post_id: [] for post_id in post_ids}
     fields = {"thread_id": 1, "number": 1, "author": 1, "posted_at": 1, "quotes.parent_id": 1}
-    cursor = db.posts.find({"quotes.parent_id": {"$in": sorted(ids)}}, fields)
+    cursor = db[POSTS].find({"quotes.parent_id": {"$in": sorted(ids)}}, fields)
     cursor = cursor.sort([("posted_at", 1), ("_id", 1)])
     for quoting in cursor:
         ref = {k: quoting[k] for k in ("thread_id", "number", "author")}
@@ -204,11 +204,11 @@ def user_names_like(db: Database, name: str, limit: int = 2000) -> list[str]:
     """Known user names (profiles and post authors) equal to `name` ignoring case, or starting
     with its first letter: the candidates for "did you mean"."""
     same = _exactly(name, case_sensitive=False)
-    found = set(db.users.distinct("_id", {"_id": same}))
-    found |= set(db.posts.distinct("author", {"author": same}))
+    found = set(db[USERS].distinct("_id", {"_id": same}))
+    found |= set(db[POSTS].distinct("author", {"author": same}))
     if name:
         initial = {"$regex": f"^{re.escape(name[0])}", "$options": "i"}
-        found |= {d["_id"] for d in db.users.find({"_id": initial}, {"_id": 1}).limit(limit)}
+        found |= {d["_id"] for d in db[USERS].find({"_id": initial}, {"_id": 1}).limit(limit)}
     return sorted(n for n in found if isinstance(n, str))
 
 
@@ -385,7 +385,7 @@ def top_threads(
 
 def forum_slugs(db: Database) -> list[str]:
     """Every forum slug the archive knows (forum list, threads, posts)."""
-    found = set(db.forums.distinct("_id")) | set(db.threads.distinct("forum"))
+    found = set(db[FORUMS].distinct("_id")) | set(db[THREADS].distinct("forum"))
     return sorted(slug for slug in found if isinstance(slug, str))
 
 

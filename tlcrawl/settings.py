@@ -30,9 +30,12 @@ RETRY_TIMES = 4  # default 2
 # RETRY_AFTER_MAX_SECONDS each time and RETRY_AFTER_MAX_TRIES times. Runs before RetryMiddleware
 # (550), which would otherwise retry at once and lose the page to repeated 429s.
 # SiteOnlyMiddleware (before robots.txt, 100): requests and redirects stay on the crawl's site.
+# WarcCaptureMiddleware (tlcrawl/warc/, TLCRAWL_WARC_DIR below) is closest to the downloader, after
+# HttpCacheMiddleware (900): it sees and keeps each response as it came.
 DOWNLOADER_MIDDLEWARES = {
     "tlcrawl.middlewares.site_only.SiteOnlyMiddleware": 40,
     "tlcrawl.middlewares.retry_after.RetryAfterMiddleware": 580,
+    "tlcrawl.warc.capture.WarcCaptureMiddleware": 950,
 }
 RETRY_AFTER_MAX_SECONDS = defaults.RETRY_AFTER_MAX_SECONDS
 RETRY_AFTER_MAX_TRIES = defaults.RETRY_AFTER_MAX_TRIES
@@ -41,7 +44,6 @@ DOWNLOAD_TIMEOUT = 60  # default 180: a forum page that takes a minute is a fail
 # and be held until page 1 came. FIFO fetches them in page order, so each page is released (and
 # stored) as it arrives: memory and what a crash can lose stay a few pages per thread.
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
-SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 # default 5 MB: how far the crawl may run ahead of its item pipelines (the MongoDB writer), in
 # response bytes. At 250 kB (three or four thread pages) a kill -9 loses at most that much fetched
 # but unwritten work, and memory stays small when the database is slower than the site.
@@ -64,6 +66,8 @@ ITEM_PIPELINES = {
     "tlcrawl.pipelines.release_order.ReleaseOrderPipeline": 50,  # each thread's items in order
     "tlcrawl.pipelines.clean_posts.CleanPostsPipeline": 100,
     "tlcrawl.pipelines.quote_parents.QuoteParentsPipeline": 200,
+    # Items in a feed are complete without MongoDB: crawled_at is set just before the writer.
+    "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 850,
     "tlcrawl.pipelines.mongo_writer.MongoWriterPipeline": 900,
 }
 
@@ -148,13 +152,9 @@ TLCRAWL_MAX_QUOTES_RESOLVED_DROP = defaults.MAX_QUOTES_RESOLVED_DROP
 # Where a failing check is reported: a URL that takes a JSON POST {"text": ...} (Slack-style
 # incoming webhook). A secret: from the environment only, never logged.
 TLCRAWL_NOTIFY_WEBHOOK = os.environ.get("TLCRAWL_NOTIFY_WEBHOOK", "")
-# Items in a feed are complete without MongoDB: crawled_at is set just before the writer.
-ITEM_PIPELINES = {**ITEM_PIPELINES, "tlcrawl.pipelines.crawled_at.CrawledAtPipeline": 850}
 
 # --- Raw pages as WARC (tlcrawl/warc/) ----------------------------------------------------------
 # Every response the crawl receives is kept as WARC request/response records under this directory,
 # one gzip file set per crawl (`tlcrawl reparse` reads them back). Empty switches capture off.
 TLCRAWL_WARC_DIR = os.environ.get("TLCRAWL_WARC_DIR", defaults.WARC_DIR)
 TLCRAWL_WARC_MAX_BYTES = defaults.WARC_MAX_BYTES  # start a new file once one holds this many bytes
-# Closest to the downloader (after HttpCacheMiddleware, 900): sees each response as it came.
-DOWNLOADER_MIDDLEWARES["tlcrawl.warc.capture.WarcCaptureMiddleware"] = 950

@@ -10,6 +10,7 @@ from pymongo.database import Database
 from tlcrawl import queries
 from tlcrawl.cli.support import NOT_FOUND, USAGE, did_you_mean, err_console, fail
 from tlcrawl.parsing import urls
+from tlcrawl.storage.schema import POSTS
 
 THREAD_FORMS = "a thread id or any thread or post URL (…/forum/<slug>/<id>-<title>, "
 THREAD_FORMS += "viewmessage.php?topic_id=N, viewpost.php?post_id=N)"
@@ -83,7 +84,7 @@ def thread_of(db: Database, target: Target) -> int:
 def user_name(db: Database, typed: str) -> str:
     """The archived user name `typed` means: itself, else the one name equal ignoring case;
     exit 1 with close names when there is none."""
-    if queries.get_user(db, typed) or db.posts.find_one({"author": typed}, {"_id": 1}):
+    if queries.get_user(db, typed) or db[POSTS].find_one({"author": typed}, {"_id": 1}):
         return typed
     candidates = queries.user_names_like(db, typed)
     same = [name for name in candidates if name.lower() == typed.lower()]

@@ -35,6 +35,7 @@ from tlcrawl.cli.support import (
     table,
     when,
 )
+from tlcrawl.storage.schema import POSTS
 from tlcrawl.warc import cli as warc_cli
 
 app = typer.Typer(
@@ -144,7 +145,7 @@ def thread(
     with archive.session() as database:
         thread_id = lookup.thread_of(database, target)
         record = queries.get_thread(database, thread_id)
-        archived = database.posts.count_documents({"thread_id": thread_id})
+        archived = database[POSTS].count_documents({"thread_id": thread_id})
         if record is None and not archived:
             fail(f"thread {thread_id} not found", NOT_FOUND)
         page, shown = _selection(database, thread_id, target, page, first, last)

@@ -20,11 +20,11 @@ from scrapy.crawler import Crawler
 
 from tlcrawl import defaults
 from tlcrawl.storage.client import open_client
+from tlcrawl.storage.schema import CRAWLS
 
 logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "crawls.jsonl"
-COLLECTION = "crawls"
 MIN_QUOTES_TO_COMPARE = 20  # fewer quotes make the share too noisy to compare
 # The longest reading or storing the summary waits for an unreachable server, unless the URI's
 # own serverSelectionTimeoutMS is shorter: a crawl told to give up on the database fast ends fast.
@@ -53,9 +53,8 @@ def _database(crawler: Crawler):
     if not uri:
         return None
     client = open_client(uri)
-    return client, client[crawler.settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE][
-        COLLECTION
-    ]
+    database = crawler.settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE
+    return client, client[database][CRAWLS]
 
 
 def summary_timeout(client) -> float:

@@ -35,6 +35,7 @@ from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.schema import FORUMS, POSTS, THREADS, TOMBSTONES, USERS
 
 Document = dict[str, Any]
+Batch = dict[str, dict[Any, Document]]  # batch key (a collection, or TOMBSTONES) -> _id -> doc
 
 HISTORY_FIELDS = ("text", "edited_at", "content_hash", "crawled_at")
 USER_MIN = "first_post_at"
@@ -84,6 +85,15 @@ def merge(collection: str, old: Document, new: Document) -> Document:
         merged[USER_MAX] = _extreme(max, old.get(USER_MAX), new.get(USER_MAX))
         return merged
     return new  # posts and tombstones: the newest wins; the older one was never stored
+
+
+def add_to_batch(batch: Batch, collection: str, doc: Document) -> bool:
+    """Put `doc` in `batch`, merged with one of the same _id already there (so unordered writes
+    stay deterministic); True when it is a new document of the batch."""
+    pending = batch.setdefault(collection, {})
+    old = pending.get(doc["_id"])
+    pending[doc["_id"]] = doc if old is None else merge(collection, old, doc)
+    return old is None
 
 
 def _extreme(pick, a, b):

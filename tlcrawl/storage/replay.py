@@ -24,9 +24,9 @@ from pymongo.errors import PyMongoError
 from tlcrawl import defaults
 from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
-from tlcrawl.storage.documents import Document, merge
-from tlcrawl.storage.schema import ensure_indexes
-from tlcrawl.storage.writer import Batch, FlushResult, write_batch
+from tlcrawl.storage.documents import Batch, Document, add_to_batch
+from tlcrawl.storage.schema import collection_of, ensure_indexes
+from tlcrawl.storage.writer import FlushResult, write_batch
 
 BATCH_SIZE = defaults.MONGODB_BATCH_SIZE
 
@@ -39,9 +39,7 @@ def batches(
     while chunk := list(islice(entries, size)):
         batch: Batch = {}
         for collection, doc in chunk:
-            pending = batch.setdefault(collection, {})
-            old = pending.get(doc["_id"])
-            pending[doc["_id"]] = doc if old is None else merge(collection, old, doc)
+            add_to_batch(batch, collection, doc)
         yield batch, len(chunk)
 
 
@@ -52,7 +50,9 @@ def drop_superseded(db: Database, batch: Batch) -> int:
         dated = {_id: doc["crawled_at"] for _id, doc in docs.items() if doc.get("crawled_at")}
         if not dated:
             continue
-        stored = db[collection].find({"_id": {"$in": list(dated)}}, {"crawled_at": 1})
+        stored = db[collection_of(collection)].find(
+            {"_id": {"$in": list(dated)}}, {"crawled_at": 1}
+        )
         for doc in stored:
             if doc.get("crawled_at") and doc["crawled_at"] > dated[doc["_id"]]:
                 del docs[doc["_id"]]

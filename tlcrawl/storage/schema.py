@@ -33,7 +33,10 @@ def collection_of(kind: str) -> str:
     return POSTS if kind == TOMBSTONES else kind
 
 
-COLLECTIONS = (FORUMS, THREADS, POSTS, USERS)
+COLLECTIONS = (FORUMS, THREADS, POSTS, USERS)  # the archive
+# Not part of the archive: one summary per crawl, which the next crawl's checks compare with
+# (tlcrawl.monitoring.history).
+CRAWLS = "crawls"
 
 TEXT_INDEX_NAME = "posts_text"
 THREAD_ORDER_INDEX = "thread_id_1_number_1"

@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import pymongo
 from bson.errors import InvalidDocument
@@ -28,7 +27,7 @@ from pymongo.errors import BulkWriteError, ConnectionFailure, PyMongoError
 from tlcrawl import defaults
 from tlcrawl.counts import StatCounts, Stats
 from tlcrawl.storage.deadletter import DeadLetterFile
-from tlcrawl.storage.documents import Document, fit_document, merge, to_update
+from tlcrawl.storage.documents import Batch, Document, add_to_batch, fit_document, to_update
 from tlcrawl.storage.schema import (
     FORUMS,
     POSTS,
@@ -42,7 +41,6 @@ from tlcrawl.storage.schema import (
 
 logger = logging.getLogger(__name__)
 
-Batch = dict[str, dict[Any, Document]]  # batch key (a collection, or TOMBSTONES) -> _id -> doc
 # In a set of tainted thread ids: a user document was lost, so no thread may be marked stored.
 EVERY_THREAD = -1
 
@@ -229,13 +227,8 @@ class BulkWriter:
         await self._loop.run_in_executor(self._executor, self._ensure_indexes_at_start)
 
     def add(self, collection: str, doc: Document) -> None:
-        pending = self._buffer.setdefault(collection, {})
-        old = pending.get(doc["_id"])
-        if old is None:
-            pending[doc["_id"]] = doc
+        if add_to_batch(self._buffer, collection, doc):
             self._size += 1
-        else:  # the same _id twice in one batch: merged, so unordered writes stay deterministic
-            pending[doc["_id"]] = merge(collection, old, doc)
         if self._size >= self.batch_size:
             self.flush()
 
