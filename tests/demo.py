@@ -13,24 +13,18 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import pymongo
 
 from tests.crawling import scrapy_args
 from tests.servers import ROOT, running, start_mongo, start_replica
+from tlcrawl.items import walk_quotes
 
 DATA = ROOT / "data"
 DATABASE = "tlcrawl"
 # What secantusdb (WiredTiger) logs when another server, such as `make db`, holds the data dir.
 STORAGE_BUSY = "already being managed by another process"
-
-
-def walk_quotes(quotes: Iterable[dict]) -> Iterable[dict]:
-    for quote in quotes:
-        yield quote
-        yield from walk_quotes(quote.get("quotes") or [])
 
 
 def summary(db) -> list[str]:

@@ -3,7 +3,6 @@
 - `replica_truth`: the replica's ground truth, from its own command line (independent of tlcrawl).
 - `make_post`: a PostItem with every required field, for storage and writer tests; `write`: items
   through one flush of the writer.
-- `walk`: a post's quotes depth first.
 - `mongo_outage`: a MongoDB server that goes away mid-crawl and comes back (same port and data).
 - `warc_record_ids`: the response records on disk in a WARC directory.
 - The seed thread's golden quote parents (tests/files/golden/seed_quotes.json), in the three
@@ -154,13 +153,6 @@ def write(db, *items, dead: DeadLetterFile | None = None) -> FlushResult:
     unused = DeadLetterFile("/nonexistent/never-written.jsonl")
     write_batch(db, batch, result, dead or unused, set())
     return result
-
-
-def walk(quotes: list[dict]):
-    """Quotes depth first: a quote, then the quotes nested in it."""
-    for quote in quotes:
-        yield quote
-        yield from walk(quote.get("quotes") or [])
 
 
 def warc_record_ids(directory: Path) -> set[str]:

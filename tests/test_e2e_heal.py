@@ -8,8 +8,9 @@ import pytest_twisted
 
 from tests.crawling import run_crawl
 from tests.servers import running, start_replica
-from tests.support import mongo_outage, replica_truth, walk
+from tests.support import mongo_outage, replica_truth
 from tests.truth import RESOLUTION, by_type, differences
+from tlcrawl.items import walk_quotes
 
 HARSH = (
     "--fail-rate",
@@ -36,7 +37,7 @@ def _archive_differences(db, truth: list[dict]) -> dict[str, list[str]]:
 
 def _parents(posts) -> dict:
     return {
-        post_id: (post["reply_to"], [q["parent_id"] for q in walk(post["quotes"])])
+        post_id: (post["reply_to"], [q["parent_id"] for q in walk_quotes(post["quotes"])])
         for post_id, post in posts.items()
     }
 

@@ -8,8 +8,9 @@ import pytest
 import pytest_twisted
 
 from tests.crawling import run_crawl
-from tests.support import replica_truth, seed_quote_parents, walk
+from tests.support import replica_truth, seed_quote_parents
 from tests.truth import by_type, seed_thread
+from tlcrawl.items import walk_quotes
 
 # Enough threads for well over 1,000 quotes whose parent exists.
 QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
@@ -18,7 +19,10 @@ QUOTES_REPLICA = ("--forums", "2", "--threads-per-forum", "30")
 def pair_quotes(truth_posts: dict, crawled_posts: dict) -> Iterator[tuple[dict, dict]]:
     for post_id, expected in truth_posts.items():
         got = crawled_posts[post_id]
-        expected_quotes, got_quotes = list(walk(expected["quotes"])), list(walk(got["quotes"]))
+        expected_quotes, got_quotes = (
+            list(walk_quotes(expected["quotes"])),
+            list(walk_quotes(got["quotes"])),
+        )
         assert len(got_quotes) == len(expected_quotes), f"post {post_id}: quote count"
         yield from zip(expected_quotes, got_quotes, strict=True)
 
@@ -70,10 +74,10 @@ async def test_seed_thread_quotes_resolve_completely(crawled):
     posts = {p["number"]: p for p in result.of("post").values()}
     id_to_number = {p["_id"]: n for n, p in posts.items()}
     got = {
-        number: [id_to_number.get(q["parent_id"]) for q in walk(post["quotes"])]
+        number: [id_to_number.get(q["parent_id"]) for q in walk_quotes(post["quotes"])]
         for number, post in posts.items()
         if post["quotes"] and number <= 20  # page 1 is the real page; page 2 is invented
     }
     assert got == seed_quote_parents()
-    assert all(q["confidence"] > 0.5 for p in posts.values() for q in walk(p["quotes"]))
+    assert all(q["confidence"] > 0.5 for p in posts.values() for q in walk_quotes(p["quotes"]))
     assert posts[14]["reply_to"] == [posts[12]["_id"]]

@@ -14,8 +14,9 @@ from tests.crawling import run_crawl
 from tests.fakeforum import build_forum
 from tests.fakeforum.changes import changes, page_slots
 from tests.servers import running, start_replica
-from tests.support import replica_truth, walk
+from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences
+from tlcrawl.items import walk_quotes
 from tlcrawl.parsing.forum_index import parse_forum_index
 
 SIZE = ("--forums", "2", "--threads-per-forum", "30")
@@ -165,7 +166,9 @@ async def test_refresh_fetches_what_changed_and_stores_the_days_truth(
     pairs = [
         (want, got)
         for post_id, post in present.items()
-        for want, got in zip(walk(post["quotes"]), walk(stored[post_id]["quotes"]), strict=True)
+        for want, got in zip(
+            walk_quotes(post["quotes"]), walk_quotes(stored[post_id]["quotes"]), strict=True
+        )
     ]
     with_parent = [(w, g) for w, g in pairs if w["parent_id"] is not None]
     answered = [(w, g) for w, g in pairs if g["parent_id"] is not None]
@@ -176,7 +179,9 @@ async def test_refresh_fetches_what_changed_and_stores_the_days_truth(
         (w, g)
         for post_id in new_posts
         for w, g in zip(
-            walk(posts[post_id]["quotes"]), walk(stored[post_id]["quotes"]), strict=True
+            walk_quotes(posts[post_id]["quotes"]),
+            walk_quotes(stored[post_id]["quotes"]),
+            strict=True,
         )
         if w["parent_id"] is not None and w["parent_id"] in before
     ]

@@ -6,6 +6,7 @@ the database hold the same shapes. See ``docs/data-contract.md`` for every field
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -115,6 +116,14 @@ class UserItem:
     joined: str | None = None
     first_post_at: datetime | None = None
     last_post_at: datetime | None = None
+
+
+def walk_quotes(quotes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """A post's quotes (PostItem.quotes, the stored shape) depth first: each quote, then the
+    quotes nested in it."""
+    for quote in quotes:
+        yield quote
+        yield from walk_quotes(quote.get("quotes") or [])
 
 
 # Where the writer files each item type: its MongoDB collection, or TOMBSTONES (an update of

@@ -14,7 +14,7 @@ from typing import Any, Self
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from tlcrawl.items import PostItem
+from tlcrawl.items import PostItem, walk_quotes
 from tlcrawl.parsing.post_body import content_hash, only_plain_spaces, squash_lines
 
 logger = logging.getLogger(__name__)
@@ -38,11 +38,12 @@ class CleanPostsPipeline:
             # Kept anyway: the post exists (and may be quoted); its body may come on a re-crawl.
             self.stats.inc_value("posts/empty_body")
             logger.warning("Post %s has an empty body: %s", post._id, post.url)
-        post.text = clean_text(post.text)
-        for quote in _all_quotes(post.quotes):
+        text = clean_text(post.text)
+        if text != post.text:  # else the hash the parser took of this text stands
+            post.text, post.content_hash = text, content_hash(text)
+        for quote in walk_quotes(post.quotes):
             quote["text"] = clean_text(quote["text"])
         post.signature = clean_text(post.signature or "") or None
-        post.content_hash = content_hash(post.text)
 
 
 def clean_text(text: str) -> str:
@@ -63,9 +64,3 @@ def _is_clean(text: str) -> bool:
     if "  " in text or " \n" in text or "\n " in text or "\n\n" in text:
         return False
     return only_plain_spaces(text)
-
-
-def _all_quotes(quotes: list[dict[str, Any]]):
-    for quote in quotes:
-        yield quote
-        yield from _all_quotes(quote["quotes"])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Self
@@ -24,7 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from tlcrawl import defaults
-from tlcrawl.items import PostItem, ThreadItem, stamp_of
+from tlcrawl.items import PostItem, ThreadItem, stamp_of, walk_quotes
 from tlcrawl.quotes.index import QuoteCounts, ThreadIndex
 from tlcrawl.quotes.resolve import minute, normalize_author
 from tlcrawl.storage import archive
@@ -126,7 +125,7 @@ class QuoteParentsPipeline:
     async def _load_candidates(self, thread: _Thread, post: PostItem) -> None:
         """Add to the index the stored posts this post's quotes may quote (once each)."""
         try:
-            for quote in _quote_tree(post.quotes):
+            for quote in walk_quotes(post.quotes):
                 author, quoted_at = quote.get("author"), quote.get("quoted_at")
                 if author is None or quoted_at is None:
                     await self._load_before(thread, post)
@@ -166,9 +165,3 @@ class QuoteParentsPipeline:
                 stored.text,
                 stored.edited,
             )
-
-
-def _quote_tree(quotes: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for quote in quotes:
-        yield quote
-        yield from _quote_tree(quote.get("quotes") or [])
