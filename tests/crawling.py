@@ -12,6 +12,7 @@ from scrapy.crawler import CrawlerRunner
 from scrapy.utils.project import get_project_settings
 
 from tlcrawl.items import (
+    COLLECTIONS,
     ForumItem,
     PostDeletedItem,
     PostItem,
@@ -20,6 +21,7 @@ from tlcrawl.items import (
     UserItem,
 )
 from tlcrawl.spiders.threads import ThreadsSpider
+from tlcrawl.storage.documents import merge
 
 KINDS = {
     ForumItem: "forum",
@@ -44,19 +46,16 @@ class CrawlResult:
     def of(self, kind: str) -> dict[Any, dict]:
         """The items of one kind as dicts keyed by `_id`.
 
-        A user is yielded once per page they posted on: merge the records as the MongoDB writer
-        does (earliest first post, latest last post). A forum is yielded again when synced.
+        A user is yielded once per page they posted on, a forum again when synced: their records
+        are merged as the MongoDB writer merges them (documents.merge).
         """
         merged: dict[Any, dict] = {}
         for item in self.items:
             if KINDS[type(item)] != kind:
                 continue
             record, previous = ItemAdapter(item).asdict(), merged.get(item._id)
-            if kind == "user" and previous:
-                record["first_post_at"] = min(record["first_post_at"], previous["first_post_at"])
-                record["last_post_at"] = max(record["last_post_at"], previous["last_post_at"])
-            if kind == "forum" and previous:
-                record = {**previous, **{k: v for k, v in record.items() if v is not None}}
+            if previous and kind in ("user", "forum"):
+                record = merge(COLLECTIONS[type(item)], previous, record)
             merged[item._id] = record
         return merged
 

@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 _STICKY_PREFIX = "Sticky:"
 _COUNT = re.compile(r"^[0-9][0-9,]*$")
-_LAST_POST = re.compile(r"(\d{1,2}:\d{2} [A-Z][a-z]{2} \d{1,2} \d{4})\s*(.*)")
+_LAST_POST = re.compile(r"\d{1,2}:\d{2} [A-Z][a-z]{2} \d{1,2} \d{4}")
 
 
 @dataclass
@@ -44,7 +44,6 @@ class IndexRow:
     sticky: bool
     locked: bool
     last_post_at: datetime | None
-    last_poster: str | None
 
 
 @dataclass
@@ -126,7 +125,7 @@ def _row(
     author = report(_author, after[0], "author")
     replies = report(_count, after[1], "replies")
     views = report(_count, after[2], "views")
-    last_post_at, last_poster = report(_last_post, after[3], "last post") or (None, None)
+    last_post_at = report(_last_post, after[3], "last post")
     return IndexRow(
         thread_id=ref.thread_id,
         forum=ref.forum,
@@ -138,7 +137,6 @@ def _row(
         sticky=topic_text.startswith(_STICKY_PREFIX) or "Sticky" in icons,
         locked="Locked" in icons,
         last_post_at=last_post_at,
-        last_poster=last_poster,
     )
 
 
@@ -180,10 +178,9 @@ def _count(cell: HtmlElement) -> int:
     return count
 
 
-def _last_post(cell: HtmlElement) -> tuple[datetime, str | None]:
-    """`10:56 Apr 21 2012<br>name` → (GMT time, poster); the br may leave no space between."""
+def _last_post(cell: HtmlElement) -> datetime:
+    """`10:56 Apr 21 2012<br>name` → the GMT time; the br may leave no space before the name."""
     match = _LAST_POST.search(text_of(cell))
     if not match:
         raise ValueError(repr(text_of(cell)[:60]))
-    poster = match.group(2).removeprefix("by ").strip()
-    return times.parse_index_time(match.group(1)), poster or None
+    return times.parse_index_time(match.group(0))

@@ -93,7 +93,6 @@ def resumable_row(thread_id: int, forum: str, url: str) -> IndexRow:
         sticky=False,
         locked=False,
         last_post_at=None,
-        last_poster=None,
     )
 
 

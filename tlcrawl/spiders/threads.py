@@ -598,9 +598,7 @@ class ThreadsSpider(scrapy.Spider):
     def _page_items(self, parsed: ThreadPage, response: Response, whole: bool = True) -> PageItems:
         """The page's posts and users; a page cut short may have cut its last post: not kept."""
         kept = parsed.posts[: None if whole else -1]
-        items = PageItems(
-            [self._post_item(parsed, post) for post in kept], _page_users(kept, self.base_url)
-        )
+        items = PageItems([self._post_item(parsed, post) for post in kept], _page_users(kept))
         for post in items.posts:  # the WARC record the page was read from (tlcrawl.warc)
             post.source = source_of(response.meta)
         return items
@@ -709,7 +707,7 @@ class ThreadsSpider(scrapy.Spider):
             self.logger.warning("%d listed threads were never started", len(self.waiting))
 
 
-def _page_users(posts: list[ParsedPost], base_url: str) -> list[UserItem]:
+def _page_users(posts: list[ParsedPost]) -> list[UserItem]:
     """One UserItem per author of a page's `posts`, with the first and last of their times there.
 
     Profile fields come from the latest post; the writer merges times with $min/$max, so each
@@ -721,7 +719,7 @@ def _page_users(posts: list[ParsedPost], base_url: str) -> list[UserItem]:
         if user is None:
             user = users[post.author] = UserItem(
                 _id=post.author,
-                profile_url=post.profile_url or urls.profile_url(base_url, post.author),
+                profile_url=post.profile_url,
                 first_post_at=post.posted_at,
                 last_post_at=post.posted_at,
             )
