@@ -30,7 +30,6 @@ FAST = {
     "TLCRAWL_WARC_DIR": WARC_DIR,
 }
 _RESPONSE = re.compile(r"Crawled \((\d+)\) <GET ([^ >]+)>")
-_THREAD_PAGE = re.compile(r"/forum/[^/]+/\d+-[^/?]*(\?page=\d+)?$")
 
 
 def crawl_command(log: Path, settings: dict[str, str], **spider_args: str) -> list[str]:
@@ -74,7 +73,7 @@ def requests_made(log: Path) -> Counter:
     robots.txt). A killed crawl's log holds every response it got up to the kill."""
     counts: Counter = Counter()
     for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
-        counts["thread_pages" if _THREAD_PAGE.search(url) else "other"] += 1
+        counts["thread_pages" if _thread_page(url) else "other"] += 1
     return counts
 
 
@@ -82,10 +81,15 @@ def thread_pages_fetched(log: Path) -> list[tuple[int, int]]:
     """(thread id, page) of every thread page a crawl received, in the order of its log."""
     found = []
     for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
-        ref = parse_thread_url(url) if _THREAD_PAGE.search(url) else None
-        if ref is not None and ref.thread_id is not None:
-            found.append((ref.thread_id, ref.page))
+        page = _thread_page(url)
+        if page is not None:
+            found.append(page)
     return found
+
+
+def _thread_page(url: str) -> tuple[int, int] | None:
+    ref = parse_thread_url(url)
+    return (ref.thread_id, ref.page) if ref is not None and ref.thread_id is not None else None
 
 
 class ResponsesLogFormatter(LogFormatter):

@@ -7,8 +7,10 @@ import pytest
 from tlcrawl.parsing.urls import (
     canonical_thread_url,
     forum_index_page_url,
+    forum_list_url,
     forum_url,
     is_forum_host,
+    is_forum_list,
     parse_forum_url,
     parse_thread_url,
     parse_typed_link,
@@ -153,6 +155,13 @@ def test_thread_page_url_rejects_non_threads():
 def test_forum_url():
     assert forum_url("https://tl.net", "games") == "https://tl.net/forum/games/"
     assert forum_url(REPLICA + "/", "games") == REPLICA + "/forum/games/"
+
+
+def test_forum_list_url():
+    assert forum_list_url("https://tl.net") == "https://tl.net/forum/"
+    assert forum_list_url(REPLICA + "/forum/games/") == REPLICA + "/forum/"
+    assert is_forum_list(REPLICA + "/forum/") and is_forum_list("https://tl.net/forum/?x=1")
+    assert not is_forum_list(REPLICA + "/forum/games/") and not is_forum_list(THREAD)
 
 
 def test_builders_accept_any_page_url_as_base():

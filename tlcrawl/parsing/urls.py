@@ -15,6 +15,7 @@ TL_HOSTS = frozenset({"tl.net", "www.tl.net", "teamliquid.net", "www.teamliquid.
 
 _THREAD_PATH = re.compile(r"^/forum/([A-Za-z0-9_-]+)/(\d+)(?:-([^/]*))?/?$")
 _FORUM_PATH = re.compile(r"^/forum/([A-Za-z0-9_-]+)/$")
+_FORUM_LIST_PATH = "/forum/"
 _LEGACY_THREAD_PATH = "/forum/viewmessage.php"
 _POST_PATH = "/forum/viewpost.php"
 _POST_ID = re.compile(
@@ -178,6 +179,15 @@ def post_id_from_url(url: str) -> int | None:
 def _base(base: str) -> str:
     """The origin of `base`, so callers may pass any page URL of the site."""
     return origin(base) or base.rstrip("/")
+
+
+def forum_list_url(base: str) -> str:
+    """The list of all forums, where a full crawl starts."""
+    return f"{_base(base)}/forum/"
+
+
+def is_forum_list(url: str) -> bool:
+    return urlsplit(url).path == _FORUM_LIST_PATH
 
 
 def forum_url(base: str, slug: str) -> str:

@@ -20,7 +20,6 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import scrapy
 from pymongo.errors import PyMongoError
@@ -169,8 +168,7 @@ class ThreadsSpider(scrapy.Spider):
         if self.base_url_arg:
             return self.base_url_arg.rstrip("/")
         if self.thread_url:
-            parts = urlsplit(self.thread_url)
-            return f"{parts.scheme}://{parts.netloc}"
+            return urls.origin(self.thread_url)
         return self.settings.get("TLCRAWL_BASE_URL", defaults.BASE_URL).rstrip("/")
 
     @property
@@ -186,7 +184,7 @@ class ThreadsSpider(scrapy.Spider):
         if self.thread_url:
             yield self._first_thread_request(self.thread_url)
         else:
-            yield scrapy.Request(f"{self.base_url}/forum/", callback=self.parse_forum_list)
+            yield scrapy.Request(urls.forum_list_url(self.base_url), callback=self.parse_forum_list)
 
     def _open_archive(self) -> None:
         uri = self.settings.get("MONGODB_URI")

@@ -70,7 +70,7 @@ class CapturedSite:
         forum = urls.parse_forum_url(url)
         if forum is not None:
             self.forums.add(forum[0])
-        elif url.split("?")[0].endswith("/forum/") and self.forum_list is None:
+        elif urls.is_forum_list(url) and self.forum_list is None:
             self.forum_list = url
 
     @property
