@@ -5,6 +5,8 @@
   through one flush of the writer.
 - `mongo_outage`: a MongoDB server that goes away mid-crawl and comes back (same port and data).
 - `warc_record_ids`: the response records on disk in a WARC directory.
+- Replica pages read independently of tlcrawl's parsers (`page_posts`, `rule_text`, `parse_quote`:
+  the data contract's text rules re-implemented in plain lxml), and the seed thread's path.
 - The seed thread's golden quote parents (tests/files/golden/seed_quotes.json), in the three
   shapes tests compare with: the quote tree, parents depth first, and `reply_to`.
 """
@@ -13,16 +15,19 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+import lxml.html
 from twisted.internet import reactor, threads
 from twisted.internet.defer import Deferred
 from warcio.archiveiterator import ArchiveIterator
 
+from tests.fakeforum import seed
 from tests.servers import ROOT, RunningServer, start_mongo
 from tlcrawl.items import PostItem
 from tlcrawl.parsing.post_body import content_hash
@@ -32,6 +37,13 @@ from tlcrawl.storage.writer import FlushResult, write_batch
 
 GOLDEN = Path(__file__).parent / "files" / "golden"
 T0 = datetime(2023, 12, 6, 2, 50, tzinfo=UTC)  # when make_post's posts start
+# The base URL of truth documents built without a server (nothing listens there).
+TRUTH_BASE = "http://127.0.0.1:9"
+# The seed thread (../shared/seeds/) on the replica.
+SEED_PATH = f"/forum/games/{seed.TOPIC_ID}-{seed.SLUG}"
+BLOCKS = {"br", "p", "div", "li", "ul", "ol", "blockquote", "hr", "tr", "table", "center", "pre",
+          "section", "article", "h1", "h2", "h3", "h4", "h5", "h6"}  # fmt: skip
+QUOTE_HEADER = re.compile(r"^On (\w+ \d\d \d{4} \d\d:\d\d) (.+) wrote:$")
 
 # A quote as (the quoted post's number or None, the quotes nested in it).
 QuoteTree = list[tuple[int | None, "QuoteTree"]]
@@ -166,3 +178,115 @@ def warc_record_ids(directory: Path) -> set[str]:
                 if record.rec_type == "response"
             }
     return found
+
+
+# --- replica pages read independently of tlcrawl ----------------------------------------------
+
+
+def of_type(docs, kind):
+    return [d for d in docs if d["type"] == kind]
+
+
+def body_of(forum, path) -> str:
+    status, _, body = forum.render(path)
+    assert status == 200, path
+    return body.decode("utf-8")
+
+
+def has_class(el, name) -> bool:
+    return name in (el.get("class") or "").split()
+
+
+def removed(el) -> bool:
+    """Elements the text rules drop: quotes, media, scripts and the two kinds of toggles."""
+    if not isinstance(el.tag, str) or el.tag in ("script", "style", "img", "iframe"):
+        return True
+    toggle = (el.get("id") or "").startswith("showQuoteLink")
+    spoiler = "toggleShowSpoiler" in (el.get("onclick") or "")
+    return (el.tag == "div" and has_class(el, "quote")) or (el.tag == "a" and (toggle or spoiler))
+
+
+def tokens(el, skip):
+    """Text pieces and None (a line break) for el's content; `skip(child)` removes a child."""
+    if el.text:
+        yield el.text
+    for child in el:
+        if not skip(child):
+            block = child.tag in BLOCKS
+            if block:
+                yield None
+            yield from tokens(child, skip)
+            if block:
+                yield None
+        if child.tail:
+            yield child.tail
+
+
+def join_lines(pieces) -> str:
+    lines, current = [], []
+    for piece in [*pieces, None]:
+        if piece is None:
+            line = re.sub(r"\s+", " ", "".join(current)).strip()
+            lines += [line] if line else []
+            current = []
+        else:
+            current.append(piece)
+    return "\n".join(lines)
+
+
+def rule_text(el) -> str:
+    return join_lines(tokens(el, lambda c: removed(c)))
+
+
+def parse_quote(div, depth=1) -> dict:
+    """A div.quote as {author, quoted_at, text, quotes, toggled}, read from the HTML."""
+    nested = [q for q in div.iter("div") if has_class(q, "quote") and own_quote(q) is div]
+    header = [b for b in div.iter("b") if own_quote(b) is div and QUOTE_HEADER.match(b.text or "")]
+    author = quoted_at = None
+    if header:
+        when, author = QUOTE_HEADER.match(header[0].text).groups()
+        quoted_at = (datetime.strptime(when, "%B %d %Y %H:%M") - timedelta(hours=9)).isoformat()
+
+    def skip(c):
+        return removed(c) or (header and c is header[0])
+
+    toggle = [a for a in div.iter("a") if (a.get("id") or "").startswith("showQuoteLink")]
+    return {
+        "author": author,
+        "quoted_at": quoted_at and quoted_at + "+00:00",
+        "text": join_lines(tokens(div, skip)),
+        "quotes": [parse_quote(q, depth + 1) for q in nested],
+        "toggled": bool(toggle) and own_quote(toggle[0]) is div,
+    }
+
+
+def own_quote(el):
+    """The nearest div.quote ancestor of el (excluding el itself)."""
+    parent = el.getparent()
+    while parent is not None and not (parent.tag == "div" and has_class(parent, "quote")):
+        parent = parent.getparent()
+    return parent
+
+
+def strip_truth_quote(q) -> dict:
+    return {
+        "author": q["author"],
+        "quoted_at": q["quoted_at"],
+        "text": q["text"],
+        "quotes": [strip_truth_quote(n) for n in q["quotes"]],
+    }
+
+
+def page_posts(html: str):
+    """(number, post id, body section) per post, pairing each header with the next article."""
+    tree = lxml.html.fromstring(html)
+    main = tree.get_element_by_id("main-content")
+    posts, pending = [], None
+    for el in main.iter("header", "article"):
+        if el.tag == "header":
+            link = el.cssselect("a.submessage")[0]
+            number = el.xpath("string(.//a[starts-with(., '#')])")
+            pending = (int(number[1:]), int(link.get("href").split("=")[1]))
+        elif has_class(el, "forumPost"):
+            posts.append((*pending, el.find("section")))
+    return posts

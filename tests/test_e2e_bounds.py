@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest_twisted
 
 from tests.crawling import run_crawl
-
-SEED_PATH = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+from tests.support import SEED_PATH
 
 
 @pytest_twisted.ensureDeferred

@@ -6,21 +6,14 @@ import pytest
 import pytest_twisted
 
 from tests.crawling import run_crawl
-from tests.support import replica_truth
 from tests.truth import RESOLUTION, by_type, differences, seed_thread
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
 
 
-@pytest.fixture(scope="module")
-def small_truth(replica):
-    server = replica(*SMALL)
-    return server, replica_truth(*SMALL, base_url=server.url)
-
-
 @pytest_twisted.ensureDeferred
-async def test_full_crawl_yields_exactly_the_truth(small_truth):
-    server, truth = small_truth
+async def test_full_crawl_yields_exactly_the_truth(replica_and_truth):
+    server, truth = replica_and_truth(*SMALL)
     result = await run_crawl(base_url=server.url)
     for kind in ("forum", "thread", "post", "user"):
         assert differences(by_type(truth, kind), result.of(kind), ignore=RESOLUTION) == [], kind
@@ -32,8 +25,8 @@ async def test_full_crawl_yields_exactly_the_truth(small_truth):
 
 @pytest.mark.parametrize("form", ["canonical", "page2", "last", "all", "viewpost", "viewmessage"])
 @pytest_twisted.ensureDeferred
-async def test_seed_thread_alone_from_any_url_form(small_truth, form):
-    server, truth = small_truth
+async def test_seed_thread_alone_from_any_url_form(replica_and_truth, form):
+    server, truth = replica_and_truth(*SMALL)
     thread, by_number = seed_thread(truth)
     posts = {post["_id"]: post for post in by_number.values()}
     last_post = by_number[max(by_number)]
@@ -57,9 +50,9 @@ async def test_seed_thread_alone_from_any_url_form(small_truth, form):
 
 
 @pytest_twisted.ensureDeferred
-async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
+async def test_seed_thread_authors_match_the_seed_rendering(replica_and_truth):
     """The seed page's visible facts, read from the seed text itself, not from the replica."""
-    _server, truth = small_truth
+    _server, truth = replica_and_truth(*SMALL)
     thread, _ = seed_thread(truth)
     result = await run_crawl(thread_url=thread["url"])
     posts = sorted(result.of("post").values(), key=lambda post: post["number"])
@@ -91,8 +84,8 @@ async def test_seed_thread_authors_match_the_seed_rendering(small_truth):
 
 
 @pytest_twisted.ensureDeferred
-async def test_forums_argument_limits_the_crawl_and_refuses_unknown_slugs(small_truth):
-    server, truth = small_truth
+async def test_forums_argument_limits_the_crawl_and_refuses_unknown_slugs(replica_and_truth):
+    server, truth = replica_and_truth(*SMALL)
     slugs = sorted(by_type(truth, "forum"))
     assert len(slugs) == 2
     wanted, _other = slugs
@@ -109,8 +102,8 @@ async def test_forums_argument_limits_the_crawl_and_refuses_unknown_slugs(small_
 
 
 @pytest_twisted.ensureDeferred
-async def test_max_threads_bounds_the_crawl(small_truth):
-    server, _ = small_truth
+async def test_max_threads_bounds_the_crawl(replica_and_truth):
+    server, _ = replica_and_truth(*SMALL)
     result = await run_crawl(base_url=server.url, max_threads="3")
     assert result.count("thread") == 3
     assert {post["thread_id"] for post in result.of("post").values()} == set(result.of("thread"))

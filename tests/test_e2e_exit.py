@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.crawling import scrapy_args
 from tests.servers import ROOT, start_mongo
 from tests.support import replica_truth
 
 SMALL = ("--forums", "2", "--threads-per-forum", "3", "--long-pages", "0")
-# Local replica: no politeness delays; robots.txt is served by the replica.
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=INFO"]
+FAST = [*scrapy_args(), "-s", "LOG_LEVEL=INFO"]
 
 
 def crawl(report_dir: Path, *args: str, mongo: str = "", timeout: float = 240, **env: str):

@@ -7,10 +7,9 @@ import pytest_twisted
 
 from tests.crawling import run_crawl
 from tests.support import mongo_outage, replica_truth
-from tests.truth import RESOLUTION, by_type, differences
+from tests.truth import COLLECTION_OF_KIND, RESOLUTION, by_type, differences
 
 SMALL = ("--forums", "2", "--threads-per-forum", "20")
-COLLECTIONS = {"forum": "forums", "thread": "threads", "post": "posts", "user": "users"}
 
 
 def _stored(db, collection: str) -> dict:
@@ -18,7 +17,7 @@ def _stored(db, collection: str) -> dict:
 
 
 def _counts(db) -> dict[str, int]:
-    return {name: db[name].count_documents({}) for name in COLLECTIONS.values()}
+    return {name: db[name].count_documents({}) for name in COLLECTION_OF_KIND.values()}
 
 
 def _mongo_settings(url: str, database: str) -> dict:
@@ -34,7 +33,7 @@ async def test_crawl_stores_the_truth_and_a_second_crawl_changes_nothing(
     settings = _mongo_settings(mongo_server.url, mongo_db_name)
     first = await run_crawl(settings, base_url=server.url)
     db = mongo_client[mongo_db_name]
-    for kind, collection in COLLECTIONS.items():
+    for kind, collection in COLLECTION_OF_KIND.items():
         assert (
             differences(by_type(truth, kind), _stored(db, collection), ignore=RESOLUTION) == []
         ), kind

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
 import pytest_twisted
 
 from tests.crawling import run_crawl
-from tests.support import replica_truth, seed_quote_parents
+from tests.support import seed_quote_parents
 from tests.truth import by_type, seed_thread
 from tlcrawl.items import walk_quotes
 
@@ -27,15 +26,9 @@ def pair_quotes(truth_posts: dict, crawled_posts: dict) -> Iterator[tuple[dict, 
         yield from zip(expected_quotes, got_quotes, strict=True)
 
 
-@pytest.fixture(scope="module")
-def crawled(replica):
-    server = replica(*QUOTES_REPLICA)
-    return server, replica_truth(*QUOTES_REPLICA, base_url=server.url)
-
-
 @pytest_twisted.ensureDeferred
-async def test_precision_and_recall_over_the_replica(crawled):
-    server, truth = crawled
+async def test_precision_and_recall_over_the_replica(replica_and_truth):
+    server, truth = replica_and_truth(*QUOTES_REPLICA)
     result = await run_crawl(base_url=server.url)
     pairs = list(pair_quotes(by_type(truth, "post"), result.of("post")))
     with_parent = [(want, got) for want, got in pairs if want["parent_id"] is not None]
@@ -67,8 +60,8 @@ async def test_precision_and_recall_over_the_replica(crawled):
 
 
 @pytest_twisted.ensureDeferred
-async def test_seed_thread_quotes_resolve_completely(crawled):
-    _server, truth = crawled
+async def test_seed_thread_quotes_resolve_completely(replica_and_truth):
+    _server, truth = replica_and_truth(*QUOTES_REPLICA)
     seed, _ = seed_thread(truth)
     result = await run_crawl(thread_url=seed["url"])
     posts = {p["number"]: p for p in result.of("post").values()}

@@ -9,8 +9,7 @@ import pytest
 import pytest_twisted
 
 from tests.crawling import run_crawl
-
-SEED_PATH = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+from tests.support import SEED_PATH
 
 
 @pytest.fixture

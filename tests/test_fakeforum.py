@@ -21,14 +21,23 @@ import pytest
 
 from tests.fakeforum import build_forum
 from tests.fakeforum.server import Faults, ReplicaServer
-from tests.support import seed_reply_to
+from tests.support import (
+    SEED_PATH,
+    body_of,
+    has_class,
+    of_type,
+    own_quote,
+    page_posts,
+    parse_quote,
+    rule_text,
+    seed_reply_to,
+    strip_truth_quote,
+)
+from tests.support import (
+    TRUTH_BASE as BASE,
+)
 
-BASE = "http://127.0.0.1:9"
-SEED_PATH = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
 SEED_PAGE = Path(__file__).parent / "fakeforum" / "seed_page.txt"
-BLOCKS = {"br", "p", "div", "li", "ul", "ol", "blockquote", "hr", "tr", "table", "center", "pre",
-          "section", "article", "h1", "h2", "h3", "h4", "h5", "h6"}  # fmt: skip
-QUOTE_HEADER = re.compile(r"^On (\w+ \d\d \d{4} \d\d:\d\d) (.+) wrote:$")
 
 
 @pytest.fixture(scope="module")
@@ -39,116 +48,6 @@ def forum():
 @pytest.fixture(scope="module")
 def truth(forum):
     return list(forum.truth_documents(BASE))
-
-
-def of_type(docs, kind):
-    return [d for d in docs if d["type"] == kind]
-
-
-def body_of(forum, path) -> str:
-    status, _, body = forum.render(path)
-    assert status == 200, path
-    return body.decode("utf-8")
-
-
-# --- an independent implementation of the contract's text rules ---
-def has_class(el, name) -> bool:
-    return name in (el.get("class") or "").split()
-
-
-def removed(el) -> bool:
-    """Elements the text rules drop: quotes, media, scripts and the two kinds of toggles."""
-    if not isinstance(el.tag, str) or el.tag in ("script", "style", "img", "iframe"):
-        return True
-    toggle = (el.get("id") or "").startswith("showQuoteLink")
-    spoiler = "toggleShowSpoiler" in (el.get("onclick") or "")
-    return (el.tag == "div" and has_class(el, "quote")) or (el.tag == "a" and (toggle or spoiler))
-
-
-def tokens(el, skip):
-    """Text pieces and None (a line break) for el's content; `skip(child)` removes a child."""
-    if el.text:
-        yield el.text
-    for child in el:
-        if not skip(child):
-            block = child.tag in BLOCKS
-            if block:
-                yield None
-            yield from tokens(child, skip)
-            if block:
-                yield None
-        if child.tail:
-            yield child.tail
-
-
-def join_lines(pieces) -> str:
-    lines, current = [], []
-    for piece in [*pieces, None]:
-        if piece is None:
-            line = re.sub(r"\s+", " ", "".join(current)).strip()
-            lines += [line] if line else []
-            current = []
-        else:
-            current.append(piece)
-    return "\n".join(lines)
-
-
-def rule_text(el) -> str:
-    return join_lines(tokens(el, lambda c: removed(c)))
-
-
-def parse_quote(div, depth=1) -> dict:
-    """A div.quote as {author, quoted_at, text, quotes, toggled}, read from the HTML."""
-    nested = [q for q in div.iter("div") if has_class(q, "quote") and own_quote(q) is div]
-    header = [b for b in div.iter("b") if own_quote(b) is div and QUOTE_HEADER.match(b.text or "")]
-    author = quoted_at = None
-    if header:
-        when, author = QUOTE_HEADER.match(header[0].text).groups()
-        quoted_at = (datetime.strptime(when, "%B %d %Y %H:%M") - timedelta(hours=9)).isoformat()
-
-    def skip(c):
-        return removed(c) or (header and c is header[0])
-
-    toggle = [a for a in div.iter("a") if (a.get("id") or "").startswith("showQuoteLink")]
-    return {
-        "author": author,
-        "quoted_at": quoted_at and quoted_at + "+00:00",
-        "text": join_lines(tokens(div, skip)),
-        "quotes": [parse_quote(q, depth + 1) for q in nested],
-        "toggled": bool(toggle) and own_quote(toggle[0]) is div,
-    }
-
-
-def own_quote(el):
-    """The nearest div.quote ancestor of el (excluding el itself)."""
-    parent = el.getparent()
-    while parent is not None and not (parent.tag == "div" and has_class(parent, "quote")):
-        parent = parent.getparent()
-    return parent
-
-
-def strip_truth_quote(q) -> dict:
-    return {
-        "author": q["author"],
-        "quoted_at": q["quoted_at"],
-        "text": q["text"],
-        "quotes": [strip_truth_quote(n) for n in q["quotes"]],
-    }
-
-
-def page_posts(html: str):
-    """(number, post id, body section) per post, pairing each header with the next article."""
-    tree = lxml.html.fromstring(html)
-    main = tree.get_element_by_id("main-content")
-    posts, pending = [], None
-    for el in main.iter("header", "article"):
-        if el.tag == "header":
-            link = el.cssselect("a.submessage")[0]
-            number = el.xpath("string(.//a[starts-with(., '#')])")
-            pending = (int(number[1:]), int(link.get("href").split("=")[1]))
-        elif has_class(el, "forumPost"):
-            posts.append((*pending, el.find("section")))
-    return posts
 
 
 # --- determinism ---

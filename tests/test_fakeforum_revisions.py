@@ -20,7 +20,8 @@ import pytest
 from tests.fakeforum import build_forum
 from tests.fakeforum.changes import changes
 from tests.servers import ROOT
-from tests.test_fakeforum import BASE, body_of, of_type, page_posts, rule_text
+from tests.support import SEED_PATH, body_of, of_type, page_posts, rule_text
+from tests.support import TRUTH_BASE as BASE
 
 SIZE = {"forums": 2, "threads_per_forum": 30}
 LONG = 112009  # `games` #9: the long thread (README)
@@ -238,7 +239,6 @@ def test_cli_revision_renumber_and_lost_markup(replica, truths):
     docs = [json.loads(line) for line in done.stdout.splitlines()]
     assert docs == json.loads(json.dumps(truths[(2, True)]))
     server = replica("--forums", "1", "--threads-per-forum", "3", "--markup", "lost")
-    seed = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
-    with urllib.request.urlopen(server.url + seed) as response:
+    with urllib.request.urlopen(server.url + SEED_PATH) as response:
         html = response.read().decode()
     assert "#1</a>" in html and "forumPost" not in html and "msg-body" in html

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from tests.fakeforum import build_forum
 from tests.files.replica import saved
+from tests.support import SEED_PATH
 from tlcrawl.parsing import times
 from tlcrawl.parsing.forum_index import parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
@@ -285,11 +286,10 @@ def test_time_readers_raise_only_value_error(text, title):
 
 
 def _seed_page() -> bytes:
-    path = "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
-    return saved.page(path)[0]
+    return saved.page(SEED_PATH)[0]
 
 
-SEED_URL = BASE + "/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+SEED_URL = BASE + SEED_PATH
 
 
 def _seed_changed(pattern: bytes, new: str, count: int = 1):

@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse
 
 from tests.crawling import CrawlResult, run_crawl
 from tests.fakeforum.js_modes import JsModes, posts_built_by_script, puzzle_answer
-from tests.support import replica_truth
+from tests.support import SEED_PATH, replica_truth
 from tests.truth import by_type, differences
 from tlcrawl.rendering import PLAYWRIGHT_HANDLER
 from tlcrawl.rendering.browser import abort_request
@@ -29,7 +29,7 @@ from tlcrawl.rendering.middleware import set_cookie_header
 FILES = Path(__file__).parent / "files"
 SMALL = ("--forums", "1", "--threads-per-forum", "4")
 PLAYWRIGHT_STARTED = "Starting Playwright for the first page that needs a browser"
-THREAD_URL = "http://127.0.0.1:8000/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+THREAD_URL = "http://127.0.0.1:8000" + SEED_PATH
 
 
 def _response(html: str, url: str = THREAD_URL, status: int = 200, **headers) -> HtmlResponse:
@@ -232,7 +232,7 @@ def broken_script_site() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
-            found = self.path.startswith("/forum/games/622006-")
+            found = self.path.startswith(SEED_PATH)
             self.send_response(200 if found else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()
@@ -253,7 +253,7 @@ def broken_script_site() -> Iterator[str]:
 
 @pytest_twisted.ensureDeferred
 async def test_a_page_that_never_renders_fails_and_its_page_is_closed(broken_script_site):
-    url = f"{broken_script_site}/forum/games/622006-twitch-to-cease-business-operations-in-korea"
+    url = broken_script_site + SEED_PATH
     result, _ = await _crawl({"TLCRAWL_RENDER_TIMEOUT": 1}, thread_url=url)
     stats = result.stats
     assert result.count("post") == 0

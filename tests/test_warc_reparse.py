@@ -20,22 +20,21 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from tests.crawling import scrapy_args
 from tests.servers import ROOT, scrapy_env, start_replica
 from tests.support import replica_truth
-from tests.truth import RESOLUTION, by_type, differences
+from tests.truth import COLLECTION_OF_KIND, RESOLUTION, by_type, differences
 
 BIN = Path(sys.executable).parent
 # Two subforums, multi-page threads (the long one has 4 pages), quotes across pages.
 OPTIONS = ("--forums", "2", "--threads-per-forum", "12", "--long-pages", "4")
-COLLECTIONS = {"forum": "forums", "thread": "threads", "post": "posts", "user": "users"}
 # Crawl times (when a document or a forum's index pass was last written) and provenance.
 NOT_COMPARED = {"crawled_at": 0, "synced_at": 0, "source": 0}
 
 
 def _crawl(base_url: str, env: dict, *args: str) -> subprocess.CompletedProcess:
     command = [str(BIN / "scrapy"), "crawl", "threads", "-a", f"base_url={base_url}", *args]
-    command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
-    command += ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16"]
+    command += scrapy_args()
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -47,7 +46,7 @@ def _reparse(env: dict, *paths: Path) -> subprocess.CompletedProcess:
 def _documents(db) -> dict[str, dict]:
     return {
         name: {doc["_id"]: doc for doc in db[name].find({}, NOT_COMPARED)}
-        for name in COLLECTIONS.values()
+        for name in COLLECTION_OF_KIND.values()
     }
 
 
@@ -210,7 +209,7 @@ def test_warc_from_another_tool_reparses_into_the_truth(
     done = _reparse(env, *files)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     db = mongo_client[mongo_db_name]
-    for kind, collection in COLLECTIONS.items():
+    for kind, collection in COLLECTION_OF_KIND.items():
         stored = {doc["_id"]: doc for doc in db[collection].find()}
         assert differences(by_type(truth, kind), stored, ignore=RESOLUTION) == [], kind
     # The stored posts of the page captured twice name the newer capture.
@@ -235,7 +234,7 @@ def test_warc_written_by_wget_reparses_into_the_truth(
     done = _reparse(env, tmp_path / "wget.warc.gz")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     db = mongo_client[mongo_db_name]
-    for kind, collection in COLLECTIONS.items():
+    for kind, collection in COLLECTION_OF_KIND.items():
         stored = {doc["_id"]: doc for doc in db[collection].find()}
         assert differences(by_type(truth, kind), stored, ignore=RESOLUTION) == [], kind
 

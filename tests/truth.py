@@ -24,6 +24,9 @@ NOT_IN_TRUTH = frozenset(
 # Quote parents and what follows from them are measured as precision/recall (test_e2e_quotes).
 RESOLUTION = frozenset({"parent_id", "reply_to"})
 TIME_FIELDS = {"posted_at", "edited_at", "first_post_at", "last_post_at", "quoted_at"}
+# Where each kind of truth document is stored (docs/data-contract.md), written out here rather than
+# taken from tlcrawl's schema, so a renamed collection shows.
+COLLECTION_OF_KIND = {"forum": "forums", "thread": "threads", "post": "posts", "user": "users"}
 
 
 def canonical_html(fragment: str) -> str:
