@@ -4,12 +4,13 @@ verdict, whichever command ran the crawl (or a re-parse)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
 
-from tlcrawl.monitoring import history
+from tlcrawl.monitoring import history, report
 from tlcrawl.monitoring.monitors import CrawlChecks
 from tlcrawl.monitoring.verdict import crawl_verdict
 from tlcrawl.spiders.threads import ThreadsSpider
@@ -130,3 +131,22 @@ def test_the_summary_waits_for_the_database_no_longer_than_the_uri_asks(uri, sec
         assert history.summary_timeout(client) == seconds
     finally:
         client.close()
+
+
+def test_crawls_ending_in_the_same_second_keep_both_reports(tmp_path, monkeypatch):
+    """Without a Scrapyd job id the report is named by time; two crawl processes (each refused at
+    once, say) that end in the same second must not overwrite each other's report."""
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 11, 30, 12, 0, 0, tzinfo=tz)
+
+    monkeypatch.setattr(report, "datetime", FrozenClock)
+    names = set()
+    for pid in (4100, 4101):
+        monkeypatch.setattr(report.os, "getpid", lambda pid=pid: pid)
+        markdown, data = report.report_paths(tmp_path, "threads", None)
+        names |= {markdown, data}
+    assert len(names) == 4
+    assert report.report_paths(tmp_path, "threads", "job7")[0].name == "threads-job7.md"

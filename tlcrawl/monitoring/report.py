@@ -62,7 +62,9 @@ class CheckResult:
 
 
 def report_paths(directory: str | Path, spider: str, job: str | None) -> tuple[Path, Path]:
-    stem = f"{spider}-{job or datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    """The report's .md and .json paths: named by the Scrapyd job, else by the UTC second and the
+    process id (two crawls that end in the same second must not overwrite each other's report)."""
+    stem = f"{spider}-{job or datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ') + f'-{os.getpid()}'}"
     base = Path(directory) / stem
     return base.with_suffix(".md"), base.with_suffix(".json")
 
