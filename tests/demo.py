@@ -105,13 +105,22 @@ def start_storage(data: Path):
         raise
 
 
-def crawl(base_url: str, mongo_url: str, log_path: Path) -> None:
+def crawl(base_url: str, mongo_url: str, data: Path) -> str:
+    """Run the crawl; return its verdict line: exit status, and where its report is."""
+    reports = data / "reports"
     env = dict(os.environ, MONGODB_URI=mongo_url, MONGODB_DATABASE=DATABASE)
+    env["TLCRAWL_REPORT_DIR"], env["TLCRAWL_WARC_DIR"] = str(reports), str(data / "warc")
     args = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={base_url}"]
-    args += ["-s", f"LOG_FILE={log_path}", "-s", "LOG_LEVEL=INFO"]
+    args += ["-s", f"LOG_FILE={data / 'logs' / 'crawl.log'}", "-s", "LOG_LEVEL=INFO"]
     # Our own replica on this machine: the real site's politeness delays would only slow the demo.
     args += scrapy_args()
-    subprocess.run(args, cwd=ROOT, env=env, check=True)
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    written = sorted(reports.glob("threads-*.md"), key=lambda path: path.stat().st_mtime)
+    report = written[-1] if written else "none written"
+    if done.returncode == 0:
+        return f"the crawl passed every check (exit status 0); its report: {report}"
+    why = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+    sys.exit(f"error: the crawl failed (exit status {done.returncode}): {why}\nreport: {report}")
 
 
 def main() -> None:
@@ -129,8 +138,8 @@ def main() -> None:
         running(start_storage(data)) as mongo,
     ):
         print(f"replica forum at {replica.url}; MongoDB at {mongo.url} (data in {data / 'mongo'})")
-        print("crawling: scrapy crawl threads ... (log in data/logs/crawl.log)")
-        crawl(replica.url, mongo.url, logs / "crawl.log")
+        print(f"crawling: scrapy crawl threads ... (log in {logs / 'crawl.log'})")
+        print(crawl(replica.url, mongo.url, data))
         client = pymongo.MongoClient(mongo.url, tz_aware=True)
         print(
             f"done in {time.monotonic() - started:.1f} s; MongoDB database {DATABASE!r} now holds:"
