@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -615,6 +616,16 @@ def test_unreachable_database_is_exit_3_and_hides_the_password(tmp_path):
     assert result.exit_code == 3
     assert "cannot reach MongoDB at mongodb://archivist:****@127.0.0.1:" in result.stderr
     assert "s3cr" not in result.output
+
+
+def test_the_uris_shorter_server_selection_timeout_wins_over_timeout():
+    """pymongo's operation timeout overrides serverSelectionTimeoutMS: the command takes the
+    shorter, so a URI that says 300 ms is not kept waiting for --timeout's 60 s."""
+    uri = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["stats", "--uri", uri, "--timeout", "60"])
+    assert result.exit_code == 3
+    assert time.monotonic() - started < 30  # half of --timeout: far from either bound
 
 
 def test_a_refused_login_is_exit_3_not_not_found(tmp_path):

@@ -256,19 +256,19 @@ def test_reparse_with_a_page_missing_exits_non_zero_with_one_line(
     assert "Traceback" not in done.stderr
 
 
-def test_reparse_usage_errors(tmp_path, mongo_server):
+def test_reparse_usage_errors(tmp_path, mongo_server, other_tool_warcs):
+    """Usage errors are said at once, before MongoDB is tried; an unreachable MongoDB is exit 3."""
     env = scrapy_env(MONGODB_URI=mongo_server.url, MONGODB_DATABASE="unused")
-    missing = _reparse(env, tmp_path / "nothing-here")
-    assert missing.returncode == 2
-    assert "no such file or directory" in missing.stderr
-    empty = _reparse(env, tmp_path)
+    (tmp_path / "empty").mkdir()
+    empty = _reparse(env, tmp_path / "empty")
     assert empty.returncode == 2
     assert "no .warc or .warc.gz files" in empty.stderr
-    closed = _reparse(scrapy_env(MONGODB_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500"))
-    assert closed.returncode == 2  # no PATH given
-    unreachable = _reparse(
-        scrapy_env(MONGODB_URI="mongodb://127.0.0.1:9/", MONGODB_DATABASE="x"), tmp_path
-    )
+    closed = scrapy_env(MONGODB_URI="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500")
+    assert _reparse(closed).returncode == 2  # no PATH given
+    missing = _reparse(closed, tmp_path / "nothing-here")  # said before MongoDB is looked for
+    assert missing.returncode == 2
+    assert "no such file or directory" in missing.stderr
+    unreachable = _reparse(closed, *other_tool_warcs[0])
     assert unreachable.returncode == 3
     assert "cannot reach MongoDB" in unreachable.stderr
 

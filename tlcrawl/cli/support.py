@@ -73,9 +73,10 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         fail(f"invalid MongoDB URI {shown}: {scrub(str(exc), uri)}", USAGE)
     try:
-        # The timeout bounds finding the server (pymongo's client-side operation timeout);
-        # queries after that take as long as they need.
-        with pymongo.timeout(timeout):
+        # The timeout bounds finding the server (pymongo's client-side operation timeout, which
+        # overrides the URI's serverSelectionTimeoutMS: the shorter of the two wins); queries
+        # after that take as long as they need.
+        with pymongo.timeout(min(timeout, client.options.server_selection_timeout)):
             names = client.list_database_names()
         if must_exist and database not in names:
             names = [name for name in names if name not in SERVER_DATABASES]

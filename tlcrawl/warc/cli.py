@@ -49,17 +49,18 @@ def reparse(
     """Re-parse captured pages (WARC files) into MongoDB, through the crawl's parsers and
     pipelines, without touching the network. The newest capture of each page wins."""
     from tlcrawl.warc.reparse import CapturedSite, report, run, verdict
-    from tlcrawl.warc.store import NoWarcFiles, WarcStore
+    from tlcrawl.warc.store import NoWarcFiles, WarcStore, warc_files
 
     extra = _settings(setting)
     if not uri:
         fail("re-parse writes to MongoDB: set --uri or MONGODB_URI", USAGE)
-    with session(uri, db, timeout=5.0, must_exist=False):
-        pass  # unreachable or refused: exit 3 now rather than dead-letter every page
     try:
-        store = WarcStore.open(paths)
+        files = warc_files(paths)  # a usage error is said at once, before any waiting
     except NoWarcFiles as error:
         fail(str(error), USAGE)
+    with session(uri, db, timeout=5.0, must_exist=False):
+        pass  # unreachable or refused: exit 3 now rather than after reading every file
+    store = WarcStore.open(files)
     if not len(store):
         fail(f"no HTTP responses in {len(store.files)} WARC files", USAGE)
     site = CapturedSite(store)
