@@ -28,7 +28,7 @@ from tests.support import SEED_PATH
 from tlcrawl.parsing import times
 from tlcrawl.parsing.forum_index import parse_forum_index
 from tlcrawl.parsing.forum_list import parse_forum_list
-from tlcrawl.parsing.post_body import parse_body, text_of
+from tlcrawl.parsing.post_body import fragment_text, parse_body
 from tlcrawl.parsing.thread_page import parse_thread_page
 
 FILES = Path(__file__).parent / "files"
@@ -263,7 +263,7 @@ def test_every_parser_takes_any_page():
 def test_body_parser_never_raises(body):
     """Post bodies: arbitrary text, and tag soup built from the body markup's pieces."""
     parse_body(body, "http://x")
-    text_of(body)
+    fragment_text(body)
 
 
 @settings(FUZZ, max_examples=1000)

@@ -23,7 +23,7 @@ from tests.fakeforum.seed import build_seed_thread
 from tests.fakeforum.truth import post_document
 from tests.support import seed_quote_parents, seed_quote_tree, seed_reply_to
 from tlcrawl.items import PostItem, ThreadItem, UserItem
-from tlcrawl.parsing.post_body import content_hash, parse_body, squash_lines, text_of
+from tlcrawl.parsing.post_body import content_hash, fragment_text, parse_body, squash_lines
 from tlcrawl.pipelines.clean_posts import CleanPostsPipeline, clean_text
 from tlcrawl.pipelines.quote_parents import QuoteParentsPipeline
 
@@ -84,7 +84,7 @@ def with_body(item: PostItem, signature_html: str | None) -> PostItem:
     body = parse_body(item.html, BASE)
     item.text, item.quotes = body.text, [quote.to_dict() for quote in body.quotes]
     item.links, item.images, item.videos = body.links, body.images, body.videos
-    item.signature = text_of(signature_html) or None
+    item.signature = fragment_text(signature_html) or None
     item.content_hash = content_hash(item.text)
     return item
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tlcrawl.parsing.post_body import _BLOCK_TAGS, BREAK, mark_blocks, parse_body, text_of
+from tlcrawl.parsing.post_body import _BLOCK_TAGS, BREAK, fragment_text, mark_blocks, parse_body
 from tlcrawl.parsing.thread_page import parse_thread_page
 
 BASE = "https://tl.net"
@@ -223,10 +223,10 @@ def test_empty_and_whitespace_bodies():
 
 def test_text_of_signature():
     sig = 'Horang2 fan<br><img src="/sig.png"> <a href="/x">Liquid`</a>'
-    assert text_of(sig) == "Horang2 fan\nLiquid`"
-    assert text_of("") == ""
-    assert text_of(None) == ""
-    assert text_of("<br> &nbsp; <img src='/a.png'>") == ""
+    assert fragment_text(sig) == "Horang2 fan\nLiquid`"
+    assert fragment_text("") == ""
+    assert fragment_text(None) == ""
+    assert fragment_text("<br> &nbsp; <img src='/a.png'>") == ""
 
 
 def test_quote_to_dict_shape():

@@ -118,14 +118,16 @@ def unmark(html: str) -> str:
     return html.replace(BREAK, "")
 
 
+# A body or signature given as HTML rather than in a page's tree (the crawl reads bodies off the
+# page's own tree): what tests and tools that hold a stored `html` use.
 def parse_body(html: str, base_url: str) -> Body:
     """The fields of a post body given as its inner HTML (`article.forumPost > section`)."""
     root = _fragment(html)
     return EMPTY_BODY if root is None else extract_body(root, base_url)
 
 
-def text_of(html: str | None) -> str:
-    """Text of an HTML fragment by the text rules (quotes kept: used for signatures)."""
+def fragment_text(html: str | None) -> str:
+    """Text of an HTML fragment by the text rules, quotes kept as text (as for signatures)."""
     root = _fragment(html or "")
     return "" if root is None else extract_text(root)
 
