@@ -13,7 +13,6 @@ module whose module fixtures are costly (a Scrapyd, a crawl) keeps its tests on 
 
 from __future__ import annotations
 
-import functools
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -75,12 +74,11 @@ def replica(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def replica_and_truth(replica):
-    """Return a function: (*options) -> (running replica, its ground truth), each made once."""
+    """Return a function: (*options) -> (running replica, a fresh copy of its ground truth)."""
     # Imported here: tests.support imports Twisted's reactor, which must not be installed before
     # pytest-twisted installs the asyncio one.
     from tests.support import replica_truth
 
-    @functools.cache
     def get(*options: str) -> tuple[RunningServer, list[dict]]:
         server = replica(*options)
         return server, replica_truth(*options, base_url=server.url)

@@ -114,9 +114,10 @@ def crawl(base_url: str, mongo_url: str, data: Path) -> str:
     args += ["-s", f"LOG_FILE={data / 'logs' / 'crawl.log'}", "-s", "LOG_LEVEL=INFO"]
     # Our own replica on this machine: the real site's politeness delays would only slow the demo.
     args += scrapy_args()
+    started = time.time()
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
-    written = sorted(reports.glob("threads-*.md"), key=lambda path: path.stat().st_mtime)
-    report = written[-1] if written else "none written"
+    written = [path for path in reports.glob("threads-*.md") if path.stat().st_mtime >= started]
+    report = max(written, key=lambda path: path.stat().st_mtime) if written else "none written"
     if done.returncode == 0:
         return f"the crawl passed every check (exit status 0); its report: {report}"
     why = (done.stderr.strip().splitlines() or ["no reason given"])[-1]

@@ -12,11 +12,13 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
+import pymongo
 import pytest
 from typer.testing import CliRunner
 
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
+from tlcrawl.cli.support import finding_timeout
 from tlcrawl.queries import search_filter
 from tlcrawl.storage.client import mask_uri
 
@@ -626,6 +628,23 @@ def test_the_uris_shorter_server_selection_timeout_wins_over_timeout():
     result = CliRunner().invoke(app, ["stats", "--uri", uri, "--timeout", "60"])
     assert result.exit_code == 3
     assert time.monotonic() - started < 30  # half of --timeout: far from either bound
+
+
+@pytest.mark.parametrize(
+    ("query", "timeout", "expected"),
+    [
+        ("", 50.0, 50.0),  # pymongo's own default (30 s) does not cut --timeout
+        ("?serverSelectionTimeoutMS=300", 50.0, 0.3),
+        ("?appName=x&serverselectiontimeoutms=2000", 1.0, 1.0),
+    ],
+)
+def test_finding_the_server_waits_the_shorter_of_timeout_and_the_uris_own(query, timeout, expected):
+    uri = f"mongodb://127.0.0.1:9/{query}"
+    client = pymongo.MongoClient(uri, connect=False)
+    try:
+        assert finding_timeout(client, uri, timeout) == expected
+    finally:
+        client.close()
 
 
 def test_a_refused_login_is_exit_3_not_not_found(tmp_path):

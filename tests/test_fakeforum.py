@@ -1,7 +1,7 @@
 """The replica forum: determinism, pages vs truth, the seed thread, redirects, faults.
 
-Pages are checked with plain lxml/regex written here, independent of tlcrawl's parsers; the text
-rules of docs/data-contract.md are re-implemented below (`rule_text`) to check the truth's texts.
+Pages are checked with plain lxml/regex, independent of tlcrawl's parsers: the text rules of
+docs/data-contract.md are re-implemented in tests/support.py (`rule_text`) to check the truth.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The replica's time axis (`--revision K`, `--renumber`) and `--markup lost`, checked on its pages.
 
-Pages are read with lxml here (helpers from test_fakeforum), never with tlcrawl; the truth of each
-revision is compared with what the pages show and with revision 0's truth.
+Pages are read with lxml (the independent reader in tests/support.py), never with tlcrawl; the
+truth of each revision is compared with what the pages show and with revision 0's truth.
 """
 
 from __future__ import annotations

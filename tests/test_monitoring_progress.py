@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+from tests.crawling import scrapy_args
 from tests.servers import ROOT
 from tlcrawl.monitoring.progress import ProgressLog
 
@@ -25,8 +26,14 @@ LINE = re.compile(
 def test_progress_lines_estimate_the_end_of_the_crawl(replica, tmp_path):
     server = replica(*SLOW)
     command = [sys.executable, "-m", "scrapy", "crawl", "threads", "-a", f"base_url={server.url}"]
-    command += ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
-    command += ["-s", "CONCURRENT_REQUESTS=1", "-s", "TLCRAWL_PROGRESS_INTERVAL=0.5"]
+    # One request at a time (after FAST_LOCAL_CRAWL's per-site 16): a steady rate to estimate from.
+    command += [
+        *scrapy_args(),
+        "-s",
+        "CONCURRENT_REQUESTS=1",
+        "-s",
+        "TLCRAWL_PROGRESS_INTERVAL=0.5",
+    ]
     command += ["-s", "LOG_FORMAT=%(created).3f %(message)s"]  # sub-second times to compare
     env = dict(os.environ, MONGODB_URI="", TLCRAWL_REPORT_DIR=str(tmp_path))
     process = subprocess.run(

@@ -22,7 +22,7 @@ from tests.fakeforum.replica import Replica
 from tests.fakeforum.seed import build_seed_thread
 from tests.fakeforum.truth import post_document
 from tests.support import seed_quote_parents, seed_quote_tree, seed_reply_to
-from tlcrawl.items import PostItem, ThreadItem, UserItem
+from tlcrawl.items import PostItem, ThreadItem, UserItem, walk_quotes
 from tlcrawl.parsing.post_body import content_hash, fragment_text, parse_body, squash_lines
 from tlcrawl.pipelines.clean_posts import CleanPostsPipeline, clean_text
 from tlcrawl.pipelines.quote_parents import QuoteParentsPipeline
@@ -359,6 +359,14 @@ def test_clean_never_parses_html():
     assert cleaned.content_hash == hashlib.sha256(b"first line\nsecond").hexdigest()
 
 
+def test_a_post_without_a_hash_gets_the_hash_of_its_text():
+    """Text already clean, as from the parser, but no hash (an item built elsewhere)."""
+    item = post(3, "a", "May 01 2020 10:00", "plain words")
+    item.text, item.content_hash = "plain words", None
+    [cleaned] = Pipelines().feed(item)
+    assert cleaned.content_hash == hashlib.sha256(b"plain words").hexdigest()
+
+
 def test_clean_text_keeps_the_parsers_text():
     text = parse_body(P7 + "<br><div>Tom &amp; Jerry\u00a0</div>", BASE).text
     assert clean_text(text) == text
@@ -465,17 +473,13 @@ def crawl_replica_threads(replica: Any, threads: Any) -> list[tuple[dict, PostIt
     return pairs
 
 
-def flat(quotes: list[dict]) -> list[dict]:
-    return [q for quote in quotes for q in [quote, *flat(quote["quotes"])]]
-
-
 def test_replica_seed_thread_parents_read_off_the_seed():
     replica = Replica(seed=1, forums=1, threads_per_forum=1)
     thread, posts = build_seed_thread("games")
     pairs = crawl_replica_threads(replica, [(thread, posts)])
     number = {item._id: item.number for _, item in pairs}
     got = {
-        item.number: [number.get(q["parent_id"]) for q in flat(item.quotes)]
+        item.number: [number.get(q["parent_id"]) for q in walk_quotes(item.quotes)]
         for _, item in pairs
         if item.quotes
     }
@@ -490,11 +494,13 @@ def test_replica_fields_and_quote_parents_against_truth():
     for doc, item in pairs:
         for name in ("text", "links", "images", "videos", "signature", "content_hash"):
             assert getattr(item, name) == doc[name], (doc["_id"], name)
-        assert [q["text"] for q in flat(item.quotes)] == [q["text"] for q in flat(doc["quotes"])]
+        assert [q["text"] for q in walk_quotes(item.quotes)] == [
+            q["text"] for q in walk_quotes(doc["quotes"])
+        ]
     resolved = [
         (ours["parent_id"], truth["parent_id"])
         for doc, item in pairs
-        for ours, truth in zip(flat(item.quotes), flat(doc["quotes"]), strict=True)
+        for ours, truth in zip(walk_quotes(item.quotes), walk_quotes(doc["quotes"]), strict=True)
     ]
     given = [(ours, truth) for ours, truth in resolved if ours is not None]
     existing = [(ours, truth) for ours, truth in resolved if truth is not None]

@@ -221,7 +221,7 @@ def test_empty_and_whitespace_bodies():
         )
 
 
-def test_text_of_signature():
+def test_fragment_text_of_a_signature():
     sig = 'Horang2 fan<br><img src="/sig.png"> <a href="/x">Liquid`</a>'
     assert fragment_text(sig) == "Horang2 fan\nLiquid`"
     assert fragment_text("") == ""

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 from tests.servers import ROOT
 from tests.support import T0, make_post, write
-from tlcrawl.items import ThreadItem, UserItem
+from tlcrawl.items import PostDeletedItem, ThreadItem, UserItem
 from tlcrawl.parsing.post_body import content_hash
 from tlcrawl.storage.client import mask_uri
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import item_to_document
 from tlcrawl.storage.replay import replay
-from tlcrawl.storage.schema import ensure_indexes, server_supports_text_index
+from tlcrawl.storage.schema import TOMBSTONES, ensure_indexes, server_supports_text_index
 
 
 def test_indexes_are_created_once_and_text_index_is_detected(mongo_client, mongo_db_name):
@@ -142,6 +142,36 @@ def test_replaying_an_old_file_never_rolls_a_post_back(
     doc = db.posts.find_one({"_id": 5})
     assert doc["text"] == "second version"
     assert not doc.get("history")
+
+
+def test_replaying_a_tombstone_never_buries_a_post_seen_again_since(
+    mongo_server, mongo_client, mongo_db_name, tmp_path
+):
+    """A crawl found post 6 gone, but its tombstone was dead-lettered; a later crawl stored the
+    post live again. Replaying the old file must leave the post live."""
+    path = tmp_path / "tombstone.jsonl"
+    gone = PostDeletedItem(_id=6, thread_id=1000, deleted_at=T0 + timedelta(days=1))
+    DeadLetterFile(path).append(TOMBSTONES, [item_to_document(gone)[1]], "AutoReconnect")
+    db = mongo_client[mongo_db_name]
+    write(db, make_post(6, "back again", crawled_at=T0 + timedelta(days=2)))
+
+    done = replay(path, mongo_server.url, mongo_db_name)
+    assert (done.read, done.superseded) == (1, 1)
+    assert db.posts.find_one({"_id": 6})["deleted_at"] is None  # live
+
+
+def test_replaying_a_tombstone_buries_a_post_last_seen_before_it(
+    mongo_server, mongo_client, mongo_db_name, tmp_path
+):
+    path = tmp_path / "tombstone.jsonl"
+    gone = PostDeletedItem(_id=7, thread_id=1000, deleted_at=T0 + timedelta(days=1))
+    DeadLetterFile(path).append(TOMBSTONES, [item_to_document(gone)[1]], "AutoReconnect")
+    db = mongo_client[mongo_db_name]
+    write(db, make_post(7, "since deleted", crawled_at=T0))
+
+    done = replay(path, mongo_server.url, mongo_db_name)
+    assert (done.read, done.superseded) == (1, 0)
+    assert db.posts.find_one({"_id": 7})["deleted_at"] == T0 + timedelta(days=1)
 
 
 def test_mask_uri_hides_only_the_password():

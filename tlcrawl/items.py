@@ -1,7 +1,7 @@
 """Items yielded by the spider: forums, threads, posts and users, one dataclass for each, plus two
 partial updates (a thread's checkpoint, a post's deletion). COLLECTIONS below says where each goes.
 
-Field names are the stored field names (``_id`` included), so a feed export (``-O posts.jsonl``) and
+Field names are the stored field names (``_id`` included), so a feed export (``-O items.jsonl``) and
 the database hold the same shapes. See ``docs/data-contract.md`` for every field's meaning.
 """
 

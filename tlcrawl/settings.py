@@ -133,9 +133,8 @@ EXTENSIONS = {
     "tlcrawl.monitoring.progress.ProgressLog": 500,
     "spidermon.contrib.scrapy.extensions.Spidermon": 500,
 }
-TLCRAWL_PREFLIGHT_DB_SECONDS = (
-    defaults.PREFLIGHT_DB_SECONDS
-)  # how long MongoDB may take to answer the check at start
+# How long MongoDB may take to answer the check at start.
+TLCRAWL_PREFLIGHT_DB_SECONDS = defaults.PREFLIGHT_DB_SECONDS
 TLCRAWL_PROGRESS_INTERVAL = defaults.PROGRESS_INTERVAL  # seconds between progress lines (0: none)
 # Checks at the end of every crawl (tlcrawl/monitoring/monitors.py); results go to the stats
 # (checks/*), a report file per crawl and, when a check fails, the notification webhook.
@@ -144,9 +143,8 @@ SPIDERMON_SPIDER_CLOSE_MONITORS = ["tlcrawl.monitoring.monitors.CrawlChecks"]
 TLCRAWL_REPORT_DIR = os.environ.get("TLCRAWL_REPORT_DIR", defaults.REPORT_DIR)
 TLCRAWL_EXPECTED_FINISH_REASONS = list(defaults.EXPECTED_FINISH_REASONS)
 TLCRAWL_MAX_ERRORS = defaults.MAX_ERRORS  # ERROR log lines a crawl may have and still pass
-TLCRAWL_MAX_PAGES_WITHOUT_POSTS = (
-    defaults.MAX_PAGES_WITHOUT_POSTS
-)  # thread pages without posts (the markup changed?)
+# Thread pages without posts a crawl may have (the markup changed?).
+TLCRAWL_MAX_PAGES_WITHOUT_POSTS = defaults.MAX_PAGES_WITHOUT_POSTS
 # A crawl whose share of quotes resolved drops more than this below the previous crawl's fails.
 TLCRAWL_MAX_QUOTES_RESOLVED_DROP = defaults.MAX_QUOTES_RESOLVED_DROP
 # Where a failing check is reported: a URL that takes a JSON POST {"text": ...} (Slack-style

@@ -24,7 +24,13 @@ from rich.table import Table
 from rich.text import Text
 
 from tlcrawl import defaults
-from tlcrawl.storage.client import MASK, mask_uri, open_client, uri_secrets
+from tlcrawl.storage.client import (
+    MASK,
+    mask_uri,
+    open_client,
+    server_selection_seconds,
+    uri_secrets,
+)
 
 DEFAULT_URI = defaults.MONGODB_URI
 DEFAULT_DATABASE = defaults.MONGODB_DATABASE
@@ -73,10 +79,8 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         fail(f"invalid MongoDB URI {shown}: {scrub(str(exc), uri)}", USAGE)
     try:
-        # The timeout bounds finding the server (pymongo's client-side operation timeout, which
-        # overrides the URI's serverSelectionTimeoutMS: the shorter of the two wins); queries
-        # after that take as long as they need.
-        with pymongo.timeout(min(timeout, client.options.server_selection_timeout)):
+        # The timeout bounds finding the server; queries after that take as long as they need.
+        with pymongo.timeout(finding_timeout(client, uri, timeout)):
             names = client.list_database_names()
         if must_exist and database not in names:
             names = [name for name in names if name not in SERVER_DATABASES]
@@ -91,6 +95,13 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
         fail(f"MongoDB at {shown} refused: {scrub(reason, uri)}", DB_UNREACHABLE)
     finally:
         client.close()
+
+
+def finding_timeout(client: pymongo.MongoClient, uri: str, timeout: float) -> float:
+    """How long to look for the server: `timeout`, or the URI's own serverSelectionTimeoutMS when
+    it sets a shorter one (pymongo's operation timeout would override it)."""
+    own = server_selection_seconds(client, uri)
+    return timeout if own is None else min(timeout, own)
 
 
 Uri = Annotated[

@@ -3,7 +3,8 @@
 The thread-page parser extracts text, quotes, links, media, signature and content hash in its one
 parse of the page (tlcrawl.parsing.thread_page). This pipeline only normalises what was extracted,
 so that a post from any source is stored in one shape: whitespace squashed per line, empty lines
-dropped, an empty signature stored as None, and a `content_hash` that matches the text stored.
+dropped, an empty signature stored as None, and a `content_hash` of the text stored (the parser's,
+unless cleaning changed the text or the item came without one).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class CleanPostsPipeline:
             self.stats.inc_value("posts/empty_body")
             logger.warning("Post %s has an empty body: %s", post._id, post.url)
         text = clean_text(post.text)
-        if text != post.text:  # else the hash the parser took of this text stands
+        if text != post.text or not post.content_hash:  # else the parser's hash of it stands
             post.text, post.content_hash = text, content_hash(text)
         for quote in walk_quotes(post.quotes):
             quote["text"] = clean_text(quote["text"])

@@ -13,6 +13,7 @@ _SECRET_OPTION = re.compile(
     r"(?P<name>(?:^|&)(?:password|tlsCertificateKeyFilePassword|sslPEMKeyPassword)=)(?P<value>[^&]*)",
     re.IGNORECASE,
 )
+_SERVER_SELECTION = re.compile(r"(?:^|&)serverSelectionTimeoutMS=", re.IGNORECASE)
 
 
 def _split(uri: str) -> tuple[str, str | None, str, str]:
@@ -43,6 +44,14 @@ def uri_secrets(uri: str) -> set[str]:
     found = {password} if password else set()
     found |= {m["value"] for m in _SECRET_OPTION.finditer(query) if m["value"]}
     return found | {unquote(secret) for secret in found}
+
+
+def server_selection_seconds(client: MongoClient, uri: str) -> float | None:
+    """The URI's own serverSelectionTimeoutMS, in seconds (as pymongo read it); None when the URI
+    leaves it to pymongo's default (30 s)."""
+    if not _SERVER_SELECTION.search(_split(uri)[3]):
+        return None
+    return client.options.server_selection_timeout
 
 
 def open_client(uri: str, **options) -> MongoClient:

@@ -25,7 +25,7 @@ from tlcrawl import defaults
 from tlcrawl.storage.client import mask_uri, open_client
 from tlcrawl.storage.deadletter import DeadLetterFile, read_dead_letters
 from tlcrawl.storage.documents import Batch, Document, add_to_batch
-from tlcrawl.storage.schema import collection_of, ensure_indexes
+from tlcrawl.storage.schema import TOMBSTONES, collection_of, ensure_indexes
 from tlcrawl.storage.writer import FlushResult, write_batch
 
 BATCH_SIZE = defaults.MONGODB_BATCH_SIZE
@@ -44,10 +44,15 @@ def batches(
 
 
 def drop_superseded(db: Database, batch: Batch) -> int:
-    """Remove from `batch` the documents whose stored copy was crawled later; return how many."""
+    """Remove from `batch` the documents whose stored copy was crawled later; return how many.
+
+    A tombstone is dated by when its crawl found the post gone: a post stored live after that
+    was seen again, and the tombstone would wrongly bury it.
+    """
     dropped = 0
     for collection, docs in list(batch.items()):
-        dated = {_id: doc["crawled_at"] for _id, doc in docs.items() if doc.get("crawled_at")}
+        written = "deleted_at" if collection == TOMBSTONES else "crawled_at"
+        dated = {_id: doc[written] for _id, doc in docs.items() if doc.get(written)}
         if not dated:
             continue
         stored = db[collection_of(collection)].find(
