@@ -18,9 +18,8 @@ from typer.testing import CliRunner
 
 from tests.servers import ROOT, start_mongo
 from tlcrawl.cli.main import app
-from tlcrawl.cli.support import finding_timeout
 from tlcrawl.queries import search_filter
-from tlcrawl.storage.client import mask_uri
+from tlcrawl.storage.client import mask_uri, server_wait
 
 WIDE = {"COLUMNS": "220"}
 
@@ -642,7 +641,7 @@ def test_finding_the_server_waits_the_shorter_of_timeout_and_the_uris_own(query,
     uri = f"mongodb://127.0.0.1:9/{query}"
     client = pymongo.MongoClient(uri, connect=False)
     try:
-        assert finding_timeout(client, uri, timeout) == expected
+        assert server_wait(client, uri, timeout) == expected
     finally:
         client.close()
 

@@ -128,7 +128,7 @@ def test_a_summary_cut_short_by_a_crash_is_skipped_and_the_next_one_stays_readab
 def test_the_summary_waits_for_the_database_no_longer_than_the_uri_asks(uri, seconds):
     client = open_client(uri)  # connects lazily: no server needed
     try:
-        assert history.summary_timeout(client) == seconds
+        assert history.summary_timeout(client, uri) == seconds
     finally:
         client.close()
 

@@ -28,7 +28,7 @@ from tlcrawl.storage.client import (
     MASK,
     mask_uri,
     open_client,
-    server_selection_seconds,
+    server_wait,
     uri_secrets,
 )
 
@@ -80,7 +80,7 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
         fail(f"invalid MongoDB URI {shown}: {scrub(str(exc), uri)}", USAGE)
     try:
         # The timeout bounds finding the server; queries after that take as long as they need.
-        with pymongo.timeout(finding_timeout(client, uri, timeout)):
+        with pymongo.timeout(server_wait(client, uri, timeout)):
             names = client.list_database_names()
         if must_exist and database not in names:
             names = [name for name in names if name not in SERVER_DATABASES]
@@ -95,13 +95,6 @@ def session(uri: str, database: str, timeout: float, must_exist: bool = True) ->
         fail(f"MongoDB at {shown} refused: {scrub(reason, uri)}", DB_UNREACHABLE)
     finally:
         client.close()
-
-
-def finding_timeout(client: pymongo.MongoClient, uri: str, timeout: float) -> float:
-    """How long to look for the server: `timeout`, or the URI's own serverSelectionTimeoutMS when
-    it sets a shorter one (pymongo's operation timeout would override it)."""
-    own = server_selection_seconds(client, uri)
-    return timeout if own is None else min(timeout, own)
 
 
 Uri = Annotated[

@@ -19,7 +19,7 @@ from pymongo.errors import PyMongoError
 from scrapy.crawler import Crawler
 
 from tlcrawl import defaults
-from tlcrawl.storage.client import open_client
+from tlcrawl.storage.client import open_client, server_wait
 from tlcrawl.storage.schema import CRAWLS
 
 logger = logging.getLogger(__name__)
@@ -54,11 +54,11 @@ def _database(crawler: Crawler):
         return None
     client = open_client(uri)
     database = crawler.settings.get("MONGODB_DATABASE") or defaults.MONGODB_DATABASE
-    return client, client[database][CRAWLS]
+    return client, client[database][CRAWLS], summary_timeout(client, uri)
 
 
-def summary_timeout(client) -> float:
-    return min(SUMMARY_TIMEOUT_SECONDS, client.options.server_selection_timeout)
+def summary_timeout(client, uri: str) -> float:
+    return server_wait(client, uri, SUMMARY_TIMEOUT_SECONDS)
 
 
 def _history_file(crawler: Crawler) -> Path:
@@ -70,9 +70,9 @@ def previous_summary(crawler: Crawler) -> dict | None:
     scope = crawl_scope(crawler)
     opened = _database(crawler)
     if opened is not None:
-        client, crawls = opened
+        client, crawls, timeout = opened
         try:
-            with pymongo.timeout(summary_timeout(client)):
+            with pymongo.timeout(timeout):
                 return crawls.find_one({"scope": scope}, sort=[("finished_at", DESCENDING)])
         except PyMongoError as error:
             logger.warning("Cannot read the previous crawl's summary: %s", error)
@@ -103,9 +103,9 @@ def save_summary(crawler: Crawler, summary: dict) -> None:
     summary = dict(summary, scope=crawl_scope(crawler))
     opened = _database(crawler)
     if opened is not None:
-        client, crawls = opened
+        client, crawls, timeout = opened
         try:
-            with pymongo.timeout(summary_timeout(client)):
+            with pymongo.timeout(timeout):
                 crawls.insert_one(summary)
         except PyMongoError as error:
             logger.warning("Cannot store this crawl's summary in MongoDB: %s", error)

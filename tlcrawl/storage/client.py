@@ -46,12 +46,13 @@ def uri_secrets(uri: str) -> set[str]:
     return found | {unquote(secret) for secret in found}
 
 
-def server_selection_seconds(client: MongoClient, uri: str) -> float | None:
-    """The URI's own serverSelectionTimeoutMS, in seconds (as pymongo read it); None when the URI
-    leaves it to pymongo's default (30 s)."""
+def server_wait(client: MongoClient, uri: str, limit: float) -> float:
+    """Seconds to wait for the server under pymongo.timeout(), which overrides the URI's own
+    serverSelectionTimeoutMS: `limit`, or that option when the URI sets a shorter one (pymongo's
+    default of 30 s, when the URI sets none, does not cut `limit`)."""
     if not _SERVER_SELECTION.search(_split(uri)[3]):
-        return None
-    return client.options.server_selection_timeout
+        return limit
+    return min(limit, client.options.server_selection_timeout)
 
 
 def open_client(uri: str, **options) -> MongoClient:
