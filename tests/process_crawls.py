@@ -71,20 +71,17 @@ def kill_when(process: subprocess.Popen, ready: Callable[[], bool], timeout: flo
 def requests_made(log: Path) -> Counter:
     """Responses a crawl received, by kind: thread pages and the rest (forum list, indexes,
     robots.txt). A killed crawl's log holds every response it got up to the kill."""
-    counts: Counter = Counter()
-    for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
-        counts["thread_pages" if _thread_page(url) else "other"] += 1
-    return counts
+    return Counter("thread_pages" if _thread_page(url) else "other" for url in _responded(log))
 
 
 def thread_pages_fetched(log: Path) -> list[tuple[int, int]]:
     """(thread id, page) of every thread page a crawl received, in the order of its log."""
-    found = []
-    for _status, url in _RESPONSE.findall(log.read_text(errors="replace")):
-        page = _thread_page(url)
-        if page is not None:
-            found.append(page)
-    return found
+    return [page for url in _responded(log) if (page := _thread_page(url)) is not None]
+
+
+def _responded(log: Path) -> list[str]:
+    """The URL of every response in a crawl's log, in order."""
+    return [url for _status, url in _RESPONSE.findall(log.read_text(errors="replace"))]
 
 
 def _thread_page(url: str) -> tuple[int, int] | None:
